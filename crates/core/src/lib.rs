@@ -9,15 +9,23 @@
 //! are `n_samples x n_atoms`, and `X ~ Z D`.
 //!
 //! - [`encode`]: OMP, Lasso (LARS, coordinate descent, FISTA), thresholding.
+//! - [`learn`]: dictionary learning (online, batch, K-SVD, MOD).
+//! - [`image`]: patches, denoising and inpainting.
+//! - [`conv`]: convolutional sparse coding and dictionary learning.
+//! - [`analysis`]: sparseness measures, nonlinearities, differencing, PCA.
 //! - [`Dictionary`]: atoms with their Gram matrix and Lipschitz constant.
 //!
 //! Every computation is generic over [`Float`] (`f32`, `f64`) and reports
 //! errors through the one [`Error`] type.
 
+pub mod analysis;
+pub mod conv;
 pub mod dictionary;
 pub mod encode;
 pub mod error;
 pub mod float;
+pub mod image;
+pub mod learn;
 pub mod linalg;
 pub mod rng;
 pub mod validate;

@@ -18,6 +18,14 @@
 //! with `lasso_lars` or `lasso_cd`; for `sklearn.linear_model.Lasso(alpha)`
 //! applied to one signal of `n_features` entries, `lambda = alpha * n_features`.
 
+pub mod cd;
+pub mod fista;
+pub mod lars;
+pub mod lasso;
+pub mod method;
+pub mod omp;
+pub mod threshold;
+
 use crate::{validate, Dictionary, Error, Float, Result};
 use faer::{Accum, ColRef, Mat, MatMut, MatRef, Par};
 use rayon::prelude::*;
