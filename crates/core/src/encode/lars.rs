@@ -157,7 +157,9 @@ fn lars_path<T: Float>(
     }
     let mut level = c_max;
     let mut pending = Some(first);
-    let mut just_left: Option<usize> = None;
+    // The atom that left at the last event, and the sign of its correlation
+    // then (`+-lambda_t`): it must not re-enter on that side at once.
+    let mut just_left: Option<(usize, T)> = None;
     let max_steps = 8 * n + 8;
     let mut steps = 0;
     while steps < max_steps {
@@ -186,13 +188,20 @@ fn lars_path<T: Float>(
         let mut gamma = level - p.lambda;
         let mut event = Event::Reached;
         for j in 0..n {
-            if ws.in_active[j] || ws.excluded[j] || just_left == Some(j) {
+            if ws.in_active[j] || ws.excluded[j] {
                 continue;
             }
             let (c, a) = (ws.corr[j], ws.rate[j]);
+            let left_side = match just_left {
+                Some((i, sign)) if i == j => sign,
+                _ => T::zero(),
+            };
             // c_j - g a_j = level - g  (positive side) or  -(level - g)  (negative side).
-            let mut candidate = step_to(level - c, T::one() - a);
-            if !p.nonneg {
+            let mut candidate = T::infinity();
+            if left_side <= T::zero() {
+                candidate = step_to(level - c, T::one() - a);
+            }
+            if !p.nonneg && left_side >= T::zero() {
                 candidate = candidate.min(step_to(level + c, T::one() + a));
             }
             if candidate < gamma {
@@ -227,11 +236,11 @@ fn lars_path<T: Float>(
             Event::Enter(j) => pending = Some(j),
             Event::Leave(pos) => {
                 let i = ws.active.remove(pos);
-                ws.signs.remove(pos);
+                let sign = ws.signs.remove(pos);
                 ws.chol.remove(pos);
                 ws.in_active[i] = false;
                 code[i] = T::zero();
-                just_left = Some(i);
+                just_left = Some((i, sign));
             }
         }
     }
