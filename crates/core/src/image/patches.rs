@@ -256,7 +256,7 @@ impl PatchGrid {
                     counts[pixel] += 1;
                     let col = (di * pw + dj) * c;
                     for ch in 0..c {
-                        sums[pixel * c + ch] = sums[pixel * c + ch] + patches[(p, col + ch)];
+                        sums[pixel * c + ch] += patches[(p, col + ch)];
                     }
                 }
             }
@@ -354,15 +354,15 @@ pub fn remove_means<T: Float>(mut patches: MatMut<'_, T>) -> Vec<T> {
     let mut means = vec![T::zero(); patches.nrows()];
     for j in 0..n {
         for (i, m) in means.iter_mut().enumerate() {
-            *m = *m + patches[(i, j)];
+            *m += patches[(i, j)];
         }
     }
     for m in means.iter_mut() {
-        *m = *m * scale;
+        *m *= scale;
     }
     for j in 0..n {
         for (i, &m) in means.iter().enumerate() {
-            patches[(i, j)] = patches[(i, j)] - m;
+            patches[(i, j)] -= m;
         }
     }
     means
@@ -375,7 +375,7 @@ pub fn add_means<T: Float>(mut patches: MatMut<'_, T>, means: &[T]) -> Result<()
     }
     for j in 0..patches.ncols() {
         for (i, &m) in means.iter().enumerate() {
-            patches[(i, j)] = patches[(i, j)] + m;
+            patches[(i, j)] += m;
         }
     }
     Ok(())
@@ -422,7 +422,8 @@ mod tests {
         // Patch at corner (1, 2): value (di, dj, ch) is pixel (1 + di, 2 + dj, ch).
         let p = 4 + 2;
         assert_eq!(grid.corner(p), (1, 2));
-        assert_eq!(patches[(p, (1 * 2 + 1) * 3 + 2)], (((2 * w + 3) * c) + 2) as f64);
+        let (di, dj, ch) = (1, 1, 2);
+        assert_eq!(patches[(p, (di * 2 + dj) * 3 + ch)], (((2 * w + 3) * c) + 2) as f64);
         let back = grid.reconstruct_multichannel(patches.as_ref()).unwrap();
         for (a, b) in back.iter().zip(&pixels) {
             assert!((a - b).abs() < 1e-12);
