@@ -11,5 +11,5 @@ pub mod patches;
 pub mod synthetic;
 
 pub use metrics::{mse, psnr};
-pub use patches::{add_means, remove_means, PatchGrid};
+pub use patches::{add_means, remove_means, OverlapSum, PatchGrid};
 pub use synthetic::synthetic_image;

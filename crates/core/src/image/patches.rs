@@ -208,16 +208,14 @@ impl PatchGrid {
     /// no patch covers are zero.
     pub fn reconstruct<T: Float>(&self, patches: MatRef<'_, T>) -> Result<Mat<T>> {
         self.check_gray_patches(patches)?;
-        let flat = self.scatter(patches, None)?;
-        Ok(Mat::from_fn(self.image.0, self.image.1, |i, j| flat[i * self.image.1 + j]))
+        let mut sum = OverlapSum::new(self);
+        sum.add(&(0..self.n_patches()).collect::<Vec<_>>(), patches)?;
+        sum.average()
     }
 
     /// Like [`PatchGrid::reconstruct`], with `base` (same size as the image)
-    /// counted as `base_weight` extra patches covering every pixel: pixel
-    /// `(i, j)` becomes `(base_weight base[i, j] + sum of patch values) /
-    /// (base_weight + patches covering it)`. This is the closed-form image
-    /// update of Elad & Aharon (IEEE TIP 2006, eq. 6) with `base` the noisy
-    /// image and `base_weight` their `lambda`. Uncovered pixels take `base`.
+    /// counted as `base_weight` extra patches covering every pixel (see
+    /// [`OverlapSum::blend`]).
     pub fn reconstruct_blended<T: Float>(
         &self,
         patches: MatRef<'_, T>,
@@ -225,69 +223,32 @@ impl PatchGrid {
         base_weight: T,
     ) -> Result<Mat<T>> {
         self.check_gray_patches(patches)?;
-        self.check_gray(base)?;
-        validate::non_negative("base_weight", base_weight.as_f64())?;
-        let w = self.image.1;
-        let base_flat: Vec<T> = (0..self.image.0 * w).map(|k| base[(k / w, k % w)]).collect();
-        let flat = self.scatter(patches, Some((&base_flat, base_weight)))?;
-        Ok(Mat::from_fn(self.image.0, w, |i, j| flat[i * w + j]))
+        let mut sum = OverlapSum::new(self);
+        sum.add(&(0..self.n_patches()).collect::<Vec<_>>(), patches)?;
+        sum.blend(base, base_weight)
     }
 
     /// Like [`PatchGrid::reconstruct`] for a multichannel grid: returns the
     /// image as `height x width x channels` values in C order.
     pub fn reconstruct_multichannel<T: Float>(&self, patches: MatRef<'_, T>) -> Result<Vec<T>> {
         self.check_patches(patches)?;
-        self.scatter(patches, None)
+        let mut sum = OverlapSum::new(self);
+        sum.add(&(0..self.n_patches()).collect::<Vec<_>>(), patches)?;
+        Ok(sum.average_values(None))
     }
 
-    /// Sums every patch value into its pixel, counts the covering patches, and
-    /// divides; `base` adds `weight` times a whole image to sums and counts.
-    fn scatter<T: Float>(&self, patches: MatRef<'_, T>, base: Option<(&[T], T)>) -> Result<Vec<T>> {
-        validate::finite("patches", patches)?;
-        let (h, w, c) = (self.image.0, self.image.1, self.channels);
-        let (ph, pw) = self.patch;
-        let mut sums = vec![T::zero(); h * w * c];
-        let mut counts = vec![0u32; h * w];
-        for p in 0..self.n_patches() {
-            let (top, left) = self.corner(p);
-            for di in 0..ph {
-                for dj in 0..pw {
-                    let pixel = (top + di) * w + left + dj;
-                    counts[pixel] += 1;
-                    let col = (di * pw + dj) * c;
-                    for ch in 0..c {
-                        sums[pixel * c + ch] += patches[(p, col + ch)];
-                    }
-                }
-            }
-        }
-        let (base_values, base_weight) = match base {
-            Some((values, weight)) => (Some(values), weight),
-            None => (None, T::zero()),
-        };
-        for (k, s) in sums.iter_mut().enumerate() {
-            let count = T::of(counts[k / c] as f64);
-            let (num, den) = match base_values {
-                Some(b) => (*s + base_weight * b[k], count + base_weight),
-                None => (*s, count),
-            };
-            *s = if den > T::zero() {
-                num / den
-            } else {
-                // No patch covers this pixel and the base has weight zero.
-                base_values.map_or(T::zero(), |b| b[k])
-            };
-        }
-        Ok(sums)
-    }
-
-    fn check_gray<T>(&self, image: MatRef<'_, T>) -> Result<()> {
+    fn check_gray_channels(&self) -> Result<()> {
         if self.channels != 1 {
             return Err(Error::Invalid(format!(
-                "this patch grid is for images with {} channels; pass the pixels to the multichannel methods",
+                "this patch grid is for images with {} channels; use the multichannel methods",
                 self.channels
             )));
         }
+        Ok(())
+    }
+
+    fn check_gray<T>(&self, image: MatRef<'_, T>) -> Result<()> {
+        self.check_gray_channels()?;
         if (image.nrows(), image.ncols()) != self.image {
             return Err(Error::Shape(format!(
                 "the image is {} x {} but the patch grid was made for {} x {}",
@@ -323,12 +284,7 @@ impl PatchGrid {
     }
 
     fn check_gray_patches<T>(&self, patches: MatRef<'_, T>) -> Result<()> {
-        if self.channels != 1 {
-            return Err(Error::Invalid(format!(
-                "this patch grid is for images with {} channels; use reconstruct_multichannel",
-                self.channels
-            )));
-        }
+        self.check_gray_channels()?;
         self.check_patches(patches)
     }
 
@@ -343,6 +299,119 @@ impl PatchGrid {
             )));
         }
         Ok(())
+    }
+}
+
+/// Running per-pixel sums of patch values and counts of covering patches:
+/// an image rebuilt from patches given in any number of pieces (e.g. chunks
+/// of patches coded one after another, or only the patches that could be
+/// coded), then averaged.
+///
+/// ```
+/// use sparsecode::image::{OverlapSum, PatchGrid};
+/// let grid = PatchGrid::new((2, 3), (2, 2)).unwrap(); // two patches
+/// let mut sum = OverlapSum::new(&grid);
+/// sum.add(&[1], faer::mat![[1.0, 2.0, 3.0, 4.0]].as_ref()).unwrap();
+/// sum.add(&[0], faer::mat![[5.0, 6.0, 7.0, 8.0]].as_ref()).unwrap();
+/// let image = sum.average().unwrap();
+/// // Pixel (0, 1) is in both patches: (6 + 1) / 2.
+/// assert_eq!(image[(0, 1)], 3.5);
+/// assert_eq!(sum.coverage(0, 0), 1);
+/// ```
+#[derive(Debug, Clone)]
+pub struct OverlapSum<'g, T> {
+    grid: &'g PatchGrid,
+    sums: Vec<T>,
+    counts: Vec<u32>,
+}
+
+impl<'g, T: Float> OverlapSum<'g, T> {
+    /// Empty sums for the image of `grid`.
+    pub fn new(grid: &'g PatchGrid) -> Self {
+        let pixels = grid.image.0 * grid.image.1;
+        Self { grid, sums: vec![T::zero(); pixels * grid.channels], counts: vec![0; pixels] }
+    }
+
+    /// Adds patch `indices[r]` with the values of row `r` of `patches`.
+    pub fn add(&mut self, indices: &[usize], patches: MatRef<'_, T>) -> Result<()> {
+        let grid = self.grid;
+        if patches.nrows() != indices.len() || patches.ncols() != grid.patch_len() {
+            return Err(Error::Shape(format!(
+                "{} patch indices for a {} x {} matrix of patches; the grid's patches have {} values",
+                indices.len(),
+                patches.nrows(),
+                patches.ncols(),
+                grid.patch_len()
+            )));
+        }
+        grid.check_indices(indices)?;
+        validate::finite("patches", patches)?;
+        let (w, c) = (grid.image.1, grid.channels);
+        let (ph, pw) = grid.patch;
+        for (r, &p) in indices.iter().enumerate() {
+            let (top, left) = grid.corner(p);
+            for di in 0..ph {
+                for dj in 0..pw {
+                    let pixel = (top + di) * w + left + dj;
+                    self.counts[pixel] += 1;
+                    let col = (di * pw + dj) * c;
+                    for ch in 0..c {
+                        self.sums[pixel * c + ch] += patches[(r, col + ch)];
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// How many added patches cover pixel `(row, col)`. Panics outside the image.
+    pub fn coverage(&self, row: usize, col: usize) -> u32 {
+        assert!(row < self.grid.image.0 && col < self.grid.image.1, "pixel ({row}, {col}) is outside the image");
+        self.counts[row * self.grid.image.1 + col]
+    }
+
+    /// The gray image of the mean value per pixel; pixels no added patch
+    /// covers are zero.
+    pub fn average(&self) -> Result<Mat<T>> {
+        self.grid.check_gray_channels()?;
+        let values = self.average_values(None);
+        let w = self.grid.image.1;
+        Ok(Mat::from_fn(self.grid.image.0, w, |i, j| values[i * w + j]))
+    }
+
+    /// The gray image with `base` (same size) counted as `base_weight` extra
+    /// patches covering every pixel: pixel `(i, j)` becomes `(base_weight
+    /// base[i, j] + sum of patch values) / (base_weight + covering patches)`.
+    /// This is the closed-form image update of Elad & Aharon (IEEE TIP 2006,
+    /// eq. 6) with `base` the noisy image and `base_weight` their `lambda`.
+    /// Pixels no added patch covers take `base`.
+    pub fn blend(&self, base: MatRef<'_, T>, base_weight: T) -> Result<Mat<T>> {
+        self.grid.check_gray(base)?;
+        validate::non_negative("base_weight", base_weight.as_f64())?;
+        let w = self.grid.image.1;
+        let base_flat: Vec<T> = (0..self.grid.image.0 * w).map(|k| base[(k / w, k % w)]).collect();
+        let values = self.average_values(Some((&base_flat, base_weight)));
+        Ok(Mat::from_fn(self.grid.image.0, w, |i, j| values[i * w + j]))
+    }
+
+    /// Sums over counts (blended with `base` when given), in C order.
+    fn average_values(&self, base: Option<(&[T], T)>) -> Vec<T> {
+        let c = self.grid.channels;
+        (0..self.sums.len())
+            .map(|k| {
+                let count = T::of(self.counts[k / c] as f64);
+                let (num, den) = match base {
+                    Some((b, weight)) => (self.sums[k] + weight * b[k], count + weight),
+                    None => (self.sums[k], count),
+                };
+                if den > T::zero() {
+                    num / den
+                } else {
+                    // No patch covers this pixel and the base has weight zero.
+                    base.map_or(T::zero(), |(b, _)| b[k])
+                }
+            })
+            .collect()
     }
 }
 
