@@ -1,1 +1,15 @@
-//! (module under construction in this branch)
+//! Images as patches: extraction and overlap-averaged reconstruction,
+//! denoising and inpainting with learned patch dictionaries, PSNR, and a
+//! generated test image.
+//!
+//! Images are gray `height x width` faer matrices (patches also handle
+//! `height x width x channels` pixel buffers). Patches are rows, as every
+//! signal in sparsecode.
+
+pub mod metrics;
+pub mod patches;
+pub mod synthetic;
+
+pub use metrics::{mse, psnr};
+pub use patches::{add_means, remove_means, OverlapSum, PatchGrid};
+pub use synthetic::synthetic_image;
