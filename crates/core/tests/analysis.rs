@@ -457,3 +457,53 @@ fn real_ecg_first_differences_are_sparser_than_the_signal() {
     assert!(k_d > k_x);
     assert!(h_d > h_x);
 }
+
+// ------------------------------------------------------- PCA versus OMP
+
+#[test]
+fn omp_curve_finds_the_planted_sparsity_and_beats_pca() {
+    use sparsecode::analysis::report::{compare_pca_and_omp, omp_error_curve};
+    use sparsecode::encode::{encode, omp::Omp};
+    use sparsecode::Dictionary;
+    let (n_atoms, n_features, n_samples, planted) = (96, 64, 150, 3);
+    let dict = Dictionary::normalized(gaussian_matrix(n_atoms, n_features, 12)).unwrap();
+    let mut rng = seeded(13);
+    let mut codes = Mat::<f64>::zeros(n_samples, n_atoms);
+    for i in 0..n_samples {
+        let mut chosen = Vec::new();
+        while chosen.len() < planted {
+            let a = rng.random_range(0..n_atoms);
+            if !chosen.contains(&a) {
+                chosen.push(a);
+                let sign = if rng.random::<bool>() { 1.0 } else { -1.0 };
+                codes[(i, a)] = sign * rng.random_range(1.0..2.0);
+            }
+        }
+    }
+    let x = sparsecode::linalg::reconstruct(codes.as_ref(), dict.atoms());
+    let cmp = compare_pca_and_omp(x.as_ref(), &dict, 8).unwrap();
+    let omp = &cmp.omp;
+    assert_eq!(omp.n_active, (1..=8).collect::<Vec<_>>());
+    assert!(omp.relative_error.windows(2).all(|w| w[1] <= w[0] + 1e-12), "{:?}", omp.relative_error);
+    assert!(omp.relative_error[1] > 0.1, "two atoms cannot fit three: {:?}", omp.relative_error);
+    assert!(omp.relative_error[2] < 1e-8, "{:?}", omp.relative_error);
+    assert_eq!(cmp.omp_knee, Some(planted));
+    // PCA needs far more than 3 components for 3-sparse data over 96 atoms.
+    assert_eq!(cmp.pca.n_active.len(), 8);
+    assert!(cmp.pca.relative_error[2] > 0.5, "{:?}", cmp.pca.relative_error);
+    // The curve is the Frobenius error of the codes the encoder returns.
+    let coded = encode(&Omp::with_n_nonzero(2), &dict, x.as_ref()).unwrap();
+    let rec = sparsecode::linalg::reconstruct(coded.codes.as_ref(), dict.atoms());
+    let err: f64 = (0..n_samples)
+        .flat_map(|i| (0..n_features).map(move |j| (i, j)))
+        .map(|(i, j)| (rec[(i, j)] - x[(i, j)]).powi(2))
+        .sum();
+    let norm: f64 =
+        (0..n_samples).flat_map(|i| (0..n_features).map(move |j| (i, j))).map(|(i, j)| x[(i, j)].powi(2)).sum();
+    assert!((omp.relative_error[1] - (err / norm).sqrt()).abs() < 1e-10);
+    // Bad requests.
+    assert!(matches!(omp_error_curve(x.as_ref(), &dict, 0), Err(Error::Parameter { .. })));
+    assert!(omp_error_curve(x.as_ref(), &dict, n_atoms + 1).is_err());
+    assert!(matches!(omp_error_curve(Mat::<f64>::zeros(2, n_features).as_ref(), &dict, 2), Err(Error::Invalid(_))));
+    assert!(matches!(omp_error_curve(Mat::<f64>::zeros(2, 5).as_ref(), &dict, 2), Err(Error::Shape(_))));
+}

@@ -8,7 +8,8 @@
 //! components.
 
 use super::pca::Pca;
-use crate::{validate, Error, Float, Result};
+use crate::encode::{encode, omp::Omp};
+use crate::{validate, Dictionary, Error, Float, Result};
 use faer::MatRef;
 
 /// Relative reconstruction error as a function of the number of active
@@ -71,6 +72,63 @@ pub fn pca_error_curve<T: Float>(x: MatRef<'_, T>, max_components: usize) -> Res
         relative_error.push(res_sq.sqrt() / norm);
     }
     Ok(ErrorCurve { n_active: (1..=max_components).collect(), relative_error })
+}
+
+/// Error curve of OMP over `dict` for `k = 1 ..= max_nonzero` non-zeros per
+/// signal (`Omp::with_n_nonzero(k)` through the batch encoder, whose
+/// per-signal residual norms give the error directly). OMP may stop a signal
+/// early once it is fitted exactly, so `k` is an upper bound on each code's
+/// non-zeros.
+///
+/// ```
+/// use sparsecode::analysis::report::omp_error_curve;
+/// use sparsecode::Dictionary;
+/// let d = Dictionary::new(faer::mat![[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]).unwrap();
+/// let x = faer::mat![[3.0, 0.0, 4.0]];
+/// let curve = omp_error_curve(x.as_ref(), &d, 2).unwrap();
+/// assert!((curve.relative_error[0] - 0.6).abs() < 1e-12); // keeps the 4
+/// assert!(curve.relative_error[1] < 1e-12);
+/// ```
+pub fn omp_error_curve<T: Float>(x: MatRef<'_, T>, dict: &Dictionary<T>, max_nonzero: usize) -> Result<ErrorCurve> {
+    validate::at_least_one("max_nonzero", max_nonzero)?;
+    validate::non_empty("X", x)?;
+    validate::finite("X", x)?;
+    dict.check_signals("X", x.ncols())?;
+    let norm = data_norm(x)?;
+    let mut relative_error = Vec::with_capacity(max_nonzero);
+    for k in 1..=max_nonzero {
+        let coded = encode(&Omp::with_n_nonzero(k), dict, x)?;
+        let res_sq: f64 = coded.reports.iter().map(|r| r.residual_norm * r.residual_norm).sum();
+        relative_error.push(res_sq.sqrt() / norm);
+    }
+    Ok(ErrorCurve { n_active: (1..=max_nonzero).collect(), relative_error })
+}
+
+/// PCA and OMP error curves on the same data, and the OMP cardinality at the
+/// knee of its curve.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SparsityComparison {
+    /// [`pca_error_curve`] for `1 ..= min(max_active, n_samples, n_features)`
+    /// components (PCA has no more).
+    pub pca: ErrorCurve,
+    /// [`omp_error_curve`] for `1 ..= max_active` non-zeros.
+    pub omp: ErrorCurve,
+    /// [`ErrorCurve::knee`] of the OMP curve; `None` for fewer than three
+    /// points (`max_active < 3`).
+    pub omp_knee: Option<usize>,
+}
+
+/// Compares PCA with `k` components and OMP with `k` non-zeros over `dict`,
+/// for `k = 1 ..= max_active`, on the rows of `x`.
+pub fn compare_pca_and_omp<T: Float>(
+    x: MatRef<'_, T>,
+    dict: &Dictionary<T>,
+    max_active: usize,
+) -> Result<SparsityComparison> {
+    let omp = omp_error_curve(x, dict, max_active)?;
+    let pca = pca_error_curve(x, max_active.min(x.nrows()).min(x.ncols()))?;
+    let omp_knee = if omp.n_active.len() >= 3 { Some(omp.knee()?) } else { None };
+    Ok(SparsityComparison { pca, omp, omp_knee })
 }
 
 /// Index of the knee of the curve `(x[i], y[i])`: the point farthest from the
