@@ -507,3 +507,18 @@ fn omp_curve_finds_the_planted_sparsity_and_beats_pca() {
     assert!(matches!(omp_error_curve(Mat::<f64>::zeros(2, n_features).as_ref(), &dict, 2), Err(Error::Invalid(_))));
     assert!(matches!(omp_error_curve(Mat::<f64>::zeros(2, 5).as_ref(), &dict, 2), Err(Error::Shape(_))));
 }
+
+#[test]
+fn summary_agrees_with_each_measure() {
+    use sparsecode::analysis::measures::summarize;
+    let x: Vec<f32> = laplace(501, 14).iter().map(|&v| v as f32).collect();
+    let s = summarize(&x, 0.5).unwrap();
+    assert_eq!(s.len, 501);
+    assert_eq!(s.l0, l0_count(&x, 0.5).unwrap());
+    assert_eq!(s.l1, l1_norm(&x).unwrap());
+    assert_eq!(s.kurtosis, kurtosis(&x).unwrap());
+    assert_eq!(s.excess_kurtosis, excess_kurtosis(&x).unwrap());
+    assert_eq!(s.hoyer, hoyer(&x).unwrap());
+    assert_eq!(s.gini, gini(&x).unwrap());
+    assert!(matches!(summarize::<f64>(&[], 0.0), Err(Error::Empty(_))));
+}

@@ -191,6 +191,51 @@ pub fn gini<T: Float>(x: &[T]) -> Result<f64> {
     Measure::Gini.of(x)
 }
 
+/// Every measure of one vector at once (one conversion to `f64`), e.g. for a
+/// report.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    /// Number of entries.
+    pub len: usize,
+    /// [`Measure::L0`] with the tolerance given to [`summarize`].
+    pub l0: usize,
+    /// [`Measure::L1`].
+    pub l1: f64,
+    /// [`Measure::Kurtosis`] (`NaN` for a constant vector).
+    pub kurtosis: f64,
+    /// [`Measure::ExcessKurtosis`] (`NaN` for a constant vector).
+    pub excess_kurtosis: f64,
+    /// [`Measure::Hoyer`] (`NaN` for the zero vector or one entry).
+    pub hoyer: f64,
+    /// [`Measure::Gini`] (`NaN` for the zero vector).
+    pub gini: f64,
+}
+
+/// All measures of `x`, counting `|x_i| > l0_tolerance` as non-zero.
+///
+/// ```
+/// let s = sparsecode::analysis::measures::summarize(&[0.0f32, 0.0, 0.0, 2.0], 0.0).unwrap();
+/// assert_eq!((s.len, s.l0, s.l1), (4, 1, 2.0));
+/// assert!((s.hoyer - 1.0).abs() < 1e-12 && (s.gini - 0.75).abs() < 1e-12);
+/// assert_eq!(s.excess_kurtosis, s.kurtosis - 3.0);
+/// ```
+pub fn summarize<T: Float>(x: &[T], l0_tolerance: f64) -> Result<Summary> {
+    let l0 = Measure::L0 { tolerance: l0_tolerance };
+    l0.check()?;
+    check_vector("x", x)?;
+    let v: Vec<f64> = x.iter().map(|e| e.as_f64()).collect();
+    let kurtosis = kurtosis_of(&v);
+    Ok(Summary {
+        len: v.len(),
+        l0: l0.of_checked(&v) as usize,
+        l1: Measure::L1.of_checked(&v),
+        kurtosis,
+        excess_kurtosis: kurtosis - 3.0,
+        hoyer: hoyer_of(&v),
+        gini: gini_of(&v),
+    })
+}
+
 /// `measure` of every row (`Axis::Rows`, one value per row) or every column
 /// (`Axis::Columns`, one value per column) of `m`, in parallel over lines.
 ///
