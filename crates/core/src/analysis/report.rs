@@ -61,14 +61,15 @@ pub fn pca_error_curve<T: Float>(x: MatRef<'_, T>, max_components: usize) -> Res
     let mut residual = faer::Mat::from_fn(x.nrows(), x.ncols(), |i, j| x[(i, j)] - pca.mean()[j]);
     let mut relative_error = Vec::with_capacity(max_components);
     for c in 0..max_components {
+        let score = scores.col_as_slice(c);
+        let mut res_sq = 0.0;
         for j in 0..x.ncols() {
             let cj = components[(c, j)];
-            for i in 0..x.nrows() {
-                residual[(i, j)] -= scores[(i, c)] * cj;
+            for (r, &s) in residual.col_as_slice_mut(j).iter_mut().zip(score) {
+                *r -= s * cj;
+                res_sq += r.as_f64() * r.as_f64();
             }
         }
-        let res_sq: f64 =
-            (0..x.ncols()).map(|j| residual.col(j).iter().map(|v| v.as_f64() * v.as_f64()).sum::<f64>()).sum();
         relative_error.push(res_sq.sqrt() / norm);
     }
     Ok(ErrorCurve { n_active: (1..=max_components).collect(), relative_error })
