@@ -169,8 +169,8 @@ impl<T: Float> Encoder<T> for CoordinateDescent {
 #[inline(always)]
 fn axpy_on<T: Float>(delta: T, column: &[T], gz: &mut [T], subset: Option<&[usize]>) {
     match subset {
-        Some(list) => list.iter().for_each(|&i| gz[i] = gz[i] + delta * column[i]),
-        None => gz.iter_mut().zip(column).for_each(|(g, &c)| *g = *g + delta * c),
+        Some(list) => list.iter().for_each(|&i| gz[i] += delta * column[i]),
+        None => gz.iter_mut().zip(column).for_each(|(g, &c)| *g += delta * c),
     }
 }
 

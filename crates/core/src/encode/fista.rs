@@ -140,15 +140,21 @@ impl<T: Float> Encoder<T> for Fista {
                 t = t_next;
                 m
             };
-            for k in 0..code.len() {
-                ws.y[k] = code[k] + momentum * (code[k] - ws.previous[k]);
-                ws.gy[k] = ws.gz[k] + momentum * (ws.gz[k] - ws.gz_previous[k]);
-            }
+            extrapolate(&mut ws.y, code, &ws.previous, momentum);
+            extrapolate(&mut ws.gy, &ws.gz, &ws.gz_previous, momentum);
         }
         SolveStatus { n_iter: self.max_iter, converged: false }
     }
 
     fn penalty(&self, code: &[T]) -> T {
         self.penalty.value(code)
+    }
+}
+
+/// `out = current + momentum (current - previous)`.
+#[inline(always)]
+fn extrapolate<T: Float>(out: &mut [T], current: &[T], previous: &[T], momentum: T) {
+    for ((o, &c), &p) in out.iter_mut().zip(current).zip(previous) {
+        *o = c + momentum * (c - p);
     }
 }

@@ -119,7 +119,7 @@ pub(crate) fn gram_times<T: Float>(gram: MatRef<'_, T>, code: &[T], out: &mut [T
     for (k, &c) in code.iter().enumerate() {
         if c != T::zero() {
             for (o, &g) in out.iter_mut().zip(gram_col(gram, k)) {
-                *o = *o + c * g;
+                *o += c * g;
             }
         }
     }

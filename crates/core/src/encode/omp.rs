@@ -344,7 +344,7 @@ impl<T: Float> OmpWorkspace<T> {
         let mut explained = T::zero();
         for (&i, &g) in support.iter().zip(gamma) {
             self.alpha[i] = T::zero();
-            explained = explained + alpha0[i] * g;
+            explained += alpha0[i] * g;
         }
         (norm_sq - explained).max(T::zero())
     }
@@ -413,7 +413,7 @@ fn subtract_gram_columns<T: Float>(
     let rest = support.len() - support.len() % 4;
     for (&i, &g) in support[rest..].iter().zip(&gamma[rest..]) {
         for (a, &x) in alpha.iter_mut().zip(col(i)) {
-            *a = *a - g * x;
+            *a -= g * x;
         }
     }
 }
