@@ -1,14 +1,20 @@
 //! Cyclic coordinate descent for the Lasso / elastic net on the Gram matrix,
 //! with a duality-gap stop and Gap Safe screening.
 //!
-//! Each sweep visits the atoms in order and minimises the objective exactly in
-//! one coordinate (Friedman, Hastie & Tibshirani, "Pathwise coordinate
+//! A full sweep visits the atoms in order and minimises the objective exactly
+//! in one coordinate (Friedman, Hastie & Tibshirani, "Pathwise coordinate
 //! optimization", Ann. Appl. Stat. 2007, eq. 9, in its covariance form):
 //! `z_k <- soft(G_kk z_k - (G z - D x)_k, lambda) / (G_kk + l2)`, after which
 //! the product `G z` is updated with column `k` of `G`. Nothing of size
-//! `n_features` is touched.
+//! `n_features` is touched. Between full sweeps the solver sweeps the non-zero
+//! coordinates alone, keeping `G z` on them only, until the problem restricted
+//! to them is solved (the active-set cycling of Friedman, Hastie & Tibshirani,
+//! "Regularization paths for generalized linear models via coordinate
+//! descent", J. Stat. Softw. 2010, sec. 2.6); `G z` is then recomputed from the
+//! non-zeros and the next full sweep checks the other atoms. `n_iter` counts
+//! both kinds of sweep.
 //!
-//! After every sweep the duality gap (Fercoq, Gramfort & Salmon, "Mind the
+//! After every full sweep the duality gap (Fercoq, Gramfort & Salmon, "Mind the
 //! duality gap: safer rules for the Lasso", ICML 2015) is evaluated; the
 //! solver stops when it is at most `tol * 0.5 ||x||^2`, i.e. `tol` relative to
 //! the objective at `z = 0` (so `tol` means the same for signals of any
@@ -20,9 +26,10 @@
 //! With `screening`, the same gap gives the Gap Safe sphere test (Fercoq et al.
 //! 2015, eq. 10): an atom with `|<d_k, theta>| + sqrt(2 gap) ||d_k|| < lambda`
 //! for the rescaled dual point `theta` is zero at the solution; it is set to
-//! zero and never visited again for this signal, and `G z` is kept only on the
-//! atoms that remain. The test runs after every sweep (it costs one pass over
-//! the remaining atoms, less than a sweep). It pays most on warm starts.
+//! zero and never visited again for this signal, and once fewer than half the
+//! atoms remain `G z` is kept on those alone. The test runs after every full
+//! sweep (it costs one pass over the remaining atoms, less than a sweep). It
+//! pays most on warm starts.
 //!
 //! ```
 //! use sparsecode::encode::{cd::CoordinateDescent, encode, lasso::ElasticNet};
