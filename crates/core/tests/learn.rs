@@ -78,6 +78,36 @@ fn mod_and_ksvd_objectives_never_increase() {
 }
 
 #[test]
+fn learners_run_in_f32() {
+    let p = planted::<f32>(&PlantedSpec {
+        n_samples: 300,
+        n_features: 20,
+        n_atoms: 30,
+        n_nonzero: 3,
+        noise: 0.01,
+        seed: 12,
+    })
+    .unwrap();
+    let mut options = BatchOptions::new(30, DictionaryUpdate::Ksvd);
+    options.max_iter = 8;
+    options.tol = 0.0;
+    options.clear_coherent_atoms = false;
+    let fitted = batch::fit(p.x.as_ref(), &Omp::with_n_nonzero(3), &options, silent).unwrap();
+    // f32 rounding: allow a relative slack of a few f32 epsilons per step.
+    for w in fitted.objective.windows(2) {
+        assert!(w[1] <= w[0] * (1.0 + 1e-5), "{:?}", fitted.objective);
+    }
+    assert!(fitted.objective[7] < 0.8 * fitted.objective[0]);
+    let encoder = Lars::new(ElasticNet::lasso(0.3));
+    let mut learner = OnlineLearner::from_data(encoder, p.x.as_ref(), 30, &Init::Svd, OnlineParams::default()).unwrap();
+    let before = mean_objective(&encoder, learner.dictionary(), p.x.as_ref());
+    let schedule = OnlineSchedule { batch_size: 50, max_epochs: 3, ..OnlineSchedule::default() };
+    let online = learner.fit(p.x.as_ref(), &schedule, silent).unwrap();
+    let after = mean_objective(&encoder, &online.dictionary, p.x.as_ref());
+    assert!(after < before, "f32 online: {before} -> {after}");
+}
+
+#[test]
 fn nonneg_dictionary_stays_nonneg() {
     let p = planted_problem(200, 2);
     let encoder = CoordinateDescent::new(ElasticNet::lasso(0.1).nonneg(true));

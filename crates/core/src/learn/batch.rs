@@ -38,10 +38,13 @@ pub enum DictionaryUpdate {
     BlockCoordinate,
     /// Method of optimal directions: `D = (Z^T Z)^-1 Z^T X`, then unit-norm
     /// atoms with the codes rescaled to match ([`mod_update::update_mod`]).
+    /// Meant for l0 encoders (OMP): rescaling the codes changes a penalty, so
+    /// with a Lasso encoder the objective may rise.
     Mod,
     /// K-SVD: each atom and its non-zero coefficients from the best rank-1
     /// approximation (SVD) of the residual restricted to the samples using it
-    /// ([`ksvd::update_ksvd`]).
+    /// ([`ksvd::update_ksvd`]). Meant for l0 encoders (OMP): the updated
+    /// coefficients ignore any penalty and sign constraint of the encoder.
     Ksvd,
     /// Approximate K-SVD: one power-iteration step instead of the SVD, the
     /// restricted residual never formed ([`ksvd::update_ksvd`]).
