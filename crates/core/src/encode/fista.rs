@@ -101,6 +101,7 @@ impl<T: Float> Encoder<T> for Fista {
         let p = self.penalty.scalars::<T>();
         let gram = dict.gram();
         let step = dict.lipschitz().recip();
+        let prox = p.prox(step);
         if p.nonneg {
             code.iter_mut().filter(|v| **v < T::zero()).for_each(|v| *v = T::zero());
         }
@@ -117,13 +118,13 @@ impl<T: Float> Encoder<T> for Fista {
             ws.previous.copy_from_slice(code);
             std::mem::swap(&mut ws.gz, &mut ws.gz_previous);
             for (k, z) in code.iter_mut().enumerate() {
-                *z = p.prox(ws.y[k] - step * (ws.gy[k] - signal.dx[k]), step);
+                *z = prox.apply(ws.y[k] - step * (ws.gy[k] - signal.dx[k]));
             }
             gram_times(gram, code, &mut ws.gz);
             let done = if p.lambda > T::zero() {
                 gap_certificate(&p, signal.dx, &ws.gz, signal.norm_sq, code, None).gap <= threshold
             } else {
-                kkt_violation_from_gz(&p, signal.dx, &ws.gz, code) <= threshold
+                kkt_violation_from_gz(&p, signal.dx, &ws.gz, code, None) <= threshold
             };
             if done {
                 return SolveStatus { n_iter: iter, converged: true };

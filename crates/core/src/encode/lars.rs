@@ -198,15 +198,12 @@ fn lars_path<T: Float>(
                 _ => T::zero(),
             };
             // c_j - g a_j = level - g  (positive side) or  -(level - g)  (negative side).
-            let mut candidate = T::infinity();
-            if left_side <= T::zero() {
-                candidate = step_to(level - c, T::one() - a);
+            if left_side <= T::zero() && sooner(level - c, T::one() - a, gamma) {
+                gamma = (level - c).max(T::zero()) / (T::one() - a);
+                event = Event::Enter(j);
             }
-            if !p.nonneg && left_side >= T::zero() {
-                candidate = candidate.min(step_to(level + c, T::one() + a));
-            }
-            if candidate < gamma {
-                gamma = candidate;
+            if !p.nonneg && left_side >= T::zero() && sooner(level + c, T::one() + a, gamma) {
+                gamma = (level + c).max(T::zero()) / (T::one() + a);
                 event = Event::Enter(j);
             }
         }
@@ -248,16 +245,13 @@ fn lars_path<T: Float>(
     SolveStatus { n_iter: steps, converged: false }
 }
 
-/// The smallest `g >= 0` with `numerator - g denominator = 0`, or `+inf` when
-/// the gap never closes (`denominator <= 0`). A numerator made slightly
-/// negative by rounding means the event is due now.
+/// Whether `numerator - g denominator` reaches zero at some `g` in
+/// `[0, gamma)`, tested without a division (this loop over every atom is the
+/// hot spot of the path). A numerator made slightly negative by rounding
+/// means the event is due now.
 #[inline(always)]
-fn step_to<T: Float>(numerator: T, denominator: T) -> T {
-    if denominator > T::zero() {
-        numerator.max(T::zero()) / denominator
-    } else {
-        T::infinity()
-    }
+fn sooner<T: Float>(numerator: T, denominator: T, gamma: T) -> bool {
+    denominator > T::zero() && numerator.max(T::zero()) < gamma * denominator
 }
 
 /// Moves the active coefficients by `gamma w` and the correlations by `-gamma rate`.
