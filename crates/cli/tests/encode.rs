@@ -236,3 +236,46 @@ fn complex_npy() -> Vec<u8> {
     bytes.extend_from_slice(&[0u8; 32]);
     bytes
 }
+
+/// Real handwritten digits (scikit-learn's `load_digits`, 8 x 8 images as
+/// rows of 64): with the first 100 digits, normalised, as the dictionary, each
+/// of those digits is coded by its own atom alone, and the residual of the
+/// other digits shrinks as OMP may use more atoms.
+#[test]
+fn real_digits_are_coded_by_their_own_atom() {
+    let data = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/digits/digits_images.npy"));
+    if !data.exists() {
+        println!("skipped: {} is absent", data.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let images: ndarray::Array3<f64> = read_npy(data).unwrap();
+    let x = images.into_shape_with_order((1797, 64)).unwrap();
+    let mut d = x.slice(ndarray::s![..100, ..]).to_owned();
+    for mut row in d.rows_mut() {
+        let norm = row.dot(&row).sqrt();
+        row /= norm;
+    }
+    write_npy(dir.path().join("D.npy"), &d).unwrap();
+    write_npy(dir.path().join("X.npy"), &x).unwrap();
+    let mut previous = f64::INFINITY;
+    for k in ["1", "4", "16"] {
+        let report = format!("r{k}.json");
+        let args =
+            ["encode", "--dict", "D.npy", "--input", "X.npy", "--n-nonzero", k, "--out", "Z.npy", "--report", &report];
+        let out = sparsecode(&args, dir.path());
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join(&report)).unwrap()).unwrap();
+        let relative = report["signals"]["relative_residual"].as_array().unwrap();
+        let nnz = report["signals"]["n_nonzero"].as_array().unwrap();
+        for i in 0..100 {
+            assert!(relative[i].as_f64().unwrap() < 1e-12, "k = {k}: digit {i} is atom {i}");
+            assert_eq!(nnz[i], 1, "k = {k}: digit {i} needs no other atom");
+        }
+        let rest: f64 = relative[100..].iter().map(|r| r.as_f64().unwrap()).sum::<f64>() / 1697.0;
+        assert!(rest < previous, "k = {k}: mean relative residual {rest} did not shrink from {previous}");
+        previous = rest;
+    }
+    assert!(previous < 0.25, "16 atoms explain most of a digit: {previous}");
+}

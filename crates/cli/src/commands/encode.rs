@@ -1,7 +1,7 @@
 //! `sparsecode encode`: sparse codes of signals over a fixed dictionary.
 //!
 //! The rows of `X` are coded in chunks of [`CHUNK`] rows through the core's
-//! batch driver (`sparsecode::encode::encode_into`), so that the progress bar moves; the
+//! batch driver (`Method::encode_into`), so that the progress bar moves; the
 //! driver itself is deterministic and thread-count independent, and chunking
 //! changes nothing in the result (every signal is coded on its own).
 
@@ -15,11 +15,11 @@ use sparsecode::encode::cd::CoordinateDescent;
 use sparsecode::encode::fista::Fista;
 use sparsecode::encode::lars::Lars;
 use sparsecode::encode::lasso::ElasticNet;
+use sparsecode::encode::method::Method;
 use sparsecode::encode::omp::Omp;
 use sparsecode::encode::threshold::Threshold;
-use sparsecode::encode::{encode_into, Encoder, SignalReport, Start};
+use sparsecode::encode::{SignalReport, Start};
 use sparsecode::{Dictionary, Float};
-use std::fmt::Debug;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -224,19 +224,20 @@ fn threshold_from_args(args: &Args) -> anyhow::Result<Threshold> {
     Ok(threshold.nonneg(args.nonneg))
 }
 
-/// Codes `args.input` over `args.dict` and writes the codes (and the report).
-pub fn run(args: &Args, ctx: &Context) -> anyhow::Result<()> {
-    match args.method {
-        MethodName::Omp => run_with(args, ctx, &omp_from_args(args)?),
-        MethodName::Lars => run_with(args, ctx, &lars_from_args(args)?),
-        MethodName::Cd => run_with(args, ctx, &cd_from_args(args)?),
-        MethodName::Fista => run_with(args, ctx, &fista_from_args(args)?),
-        MethodName::Threshold => run_with(args, ctx, &threshold_from_args(args)?),
-    }
+/// The core encoder the flags describe.
+pub fn method_from_args(args: &Args) -> anyhow::Result<Method> {
+    Ok(match args.method {
+        MethodName::Omp => omp_from_args(args)?.into(),
+        MethodName::Lars => lars_from_args(args)?.into(),
+        MethodName::Cd => cd_from_args(args)?.into(),
+        MethodName::Fista => fista_from_args(args)?.into(),
+        MethodName::Threshold => threshold_from_args(args)?.into(),
+    })
 }
 
-/// Checks the output paths, reads `X` and codes it in the chosen precision.
-fn run_with<E: Encoder<f32> + Encoder<f64> + Debug>(args: &Args, ctx: &Context, encoder: &E) -> anyhow::Result<()> {
+/// Codes `args.input` over `args.dict` and writes the codes (and the report).
+pub fn run(args: &Args, ctx: &Context) -> anyhow::Result<()> {
+    let method = method_from_args(args)?;
     let inputs = [args.dict.as_path(), args.input.as_path()];
     io::check_output(&args.out, &inputs)?;
     if let Some(report) = &args.report {
@@ -248,15 +249,15 @@ fn run_with<E: Encoder<f32> + Encoder<f64> + Debug>(args: &Args, ctx: &Context, 
     let x = io::read_array(&args.input)?;
     let precision = args.dtype.unwrap_or(if x.dtype == io::Dtype::F32 { Precision::F32 } else { Precision::F64 });
     match precision {
-        Precision::F32 => encode_as::<f32, E>(args, ctx, encoder, &x),
-        Precision::F64 => encode_as::<f64, E>(args, ctx, encoder, &x),
+        Precision::F32 => encode_as::<f32>(args, ctx, &method, &x),
+        Precision::F64 => encode_as::<f64>(args, ctx, &method, &x),
     }
 }
 
-fn encode_as<T: Float + WritableElement, E: Encoder<T> + Debug>(
+fn encode_as<T: Float + WritableElement>(
     args: &Args,
     ctx: &Context,
-    encoder: &E,
+    method: &Method,
     x: &io::NpyArray,
 ) -> anyhow::Result<()> {
     let atoms: Mat<T> = io::read_matrix(&args.dict, "the dictionary (--dict)")?;
@@ -272,8 +273,8 @@ fn encode_as<T: Float + WritableElement, E: Encoder<T> + Debug>(
             dict.n_features()
         );
     }
-    encoder.check(&dict).context("invalid encoder parameters")?;
-    let name = args.method.name();
+    method.check(&dict).context("invalid encoder parameters")?;
+    let name = method.name();
 
     let started = Instant::now();
     let n = x.nrows();
@@ -282,14 +283,9 @@ fn encode_as<T: Float + WritableElement, E: Encoder<T> + Debug>(
     let bar = ctx.bar(n as u64, "encoding");
     for start in (0..n.max(1)).step_by(CHUNK) {
         let len = CHUNK.min(n - start.min(n));
-        let chunk_reports = encode_into(
-            encoder,
-            &dict,
-            x.as_ref().subrows(start, len),
-            codes.as_mut().subrows_mut(start, len),
-            Start::Zero,
-        )
-        .with_context(|| format!("cannot encode {}", args.input.display()))?;
+        let chunk_reports = method
+            .encode_into(&dict, x.as_ref().subrows(start, len), codes.as_mut().subrows_mut(start, len), Start::Zero)
+            .with_context(|| format!("cannot encode {}", args.input.display()))?;
         reports.extend(chunk_reports);
         bar.inc(len as u64);
     }
@@ -313,7 +309,7 @@ fn encode_as<T: Float + WritableElement, E: Encoder<T> + Debug>(
     if let Some(path) = &args.report {
         let report = json!({
             "method": name,
-            "parameters": format!("{encoder:?}"),
+            "parameters": format!("{method:?}"),
             "dtype": T::NAME,
             "dictionary": args.dict.display().to_string(),
             "input": args.input.display().to_string(),
