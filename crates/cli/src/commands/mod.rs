@@ -19,6 +19,7 @@
 //! (`bail!`, `.context(...)`); `main` prints them as one `error:` line and
 //! exits with status 1. Core errors (`sparsecode::Error`) convert with `?`.
 
+pub mod analyze;
 pub mod inspect;
 
 use crate::context::Context;
@@ -28,6 +29,8 @@ use crate::context::Context;
 pub enum Command {
     /// Show the shape, dtype and value range of an array, image or sound file.
     Inspect(inspect::Args),
+    /// Measure sparseness before and after nonlinearities and differencing; PCA versus OMP.
+    Analyze(analyze::Args),
 }
 
 impl Command {
@@ -35,6 +38,7 @@ impl Command {
     pub fn run(&self, ctx: &Context) -> anyhow::Result<()> {
         match self {
             Command::Inspect(args) => inspect::run(args, ctx),
+            Command::Analyze(args) => analyze::run(args, ctx),
         }
     }
 }
