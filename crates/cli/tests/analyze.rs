@@ -124,3 +124,33 @@ fn bad_parameters_fail_with_a_clear_message() {
     assert!(!run.status.success());
     assert!(String::from_utf8_lossy(&run.stderr).contains("4 axes"));
 }
+
+#[test]
+fn a_given_dictionary_is_used_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("x.npy");
+    ndarray_npy::write_npy(&input, &ndarray::Array1::from(signal(500))).unwrap();
+    // 40 atoms of length 16: cosines of increasing frequency plus spikes.
+    let atoms = ndarray::Array2::from_shape_fn((40, 16), |(a, j)| {
+        if a < 24 {
+            ((a as f64 + 1.0) * 0.2 * j as f64).cos()
+        } else {
+            f64::from(u8::from(a - 24 == j))
+        }
+    });
+    let dict = dir.path().join("d.npy");
+    ndarray_npy::write_npy(&dict, &atoms).unwrap();
+    let out = dir.path().join("r");
+    let dict_arg = dict.to_str().unwrap();
+    let run = analyze(&input, &out, &["--patch", "16", "--dict", dict_arg]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let report = read_report(&out);
+    assert_eq!(report["pca_vs_omp"]["n_atoms"], 40);
+    assert_eq!(report["pca_vs_omp"]["dictionary"], dict_arg);
+    // Patches of 8 samples do not fit atoms of 16.
+    let run = analyze(&input, &dir.path().join("r2"), &["--patch", "8", "--dict", dict_arg]);
+    assert!(!run.status.success());
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("16") && err.contains("--patch 8"), "{err}");
+    assert!(!dir.path().join("r2").join("report.json").exists());
+}

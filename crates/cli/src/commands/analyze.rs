@@ -383,6 +383,10 @@ pub fn run(args: &Args, ctx: &Context) -> anyhow::Result<()> {
     let input_values = variants[0].values.clone();
     variants.extend(nonlinear_variants(&input_values, &variants[0].shape, args)?);
 
+    // Every input check (patch size, dictionary shape) happens here, before
+    // the histograms are written.
+    let comparison = compare(&data, args, ctx)?;
+
     let bar = ctx.bar(variants.len() as u64, "measures and histograms");
     let mut summaries = Vec::with_capacity(variants.len());
     for v in &variants {
@@ -409,8 +413,6 @@ pub fn run(args: &Args, ctx: &Context) -> anyhow::Result<()> {
     )?;
     plot::bar_chart(&args.out.join("hoyer.png"), "Hoyer sparseness", "Hoyer", &labels, &pick(|s| s.hoyer))?;
     plot::bar_chart(&args.out.join("gini.png"), "Gini index", "Gini", &labels, &pick(|s| s.gini))?;
-
-    let comparison = compare(&data, args, ctx)?;
 
     let report = json!({
         "input": {
