@@ -7,7 +7,7 @@
 //! - K-SVD and approximate K-SVD on 20,000 patches, 128 atoms, 5 non-zeros:
 //!   time per iteration.
 //!
-//! Run: `cargo run --release -p sparsecode --example learn_speed [epochs] [batch_size]`
+//! Run: `cargo run --release -p sparsecode --example learn_speed [epochs] [batch_size] [forget_rate]`
 //! (the data folder is `shared/data` next to the repository, or `$SPARSECODE_DATA`).
 
 use faer::Mat;
@@ -56,6 +56,8 @@ fn mean_objective<E: Encoder<f64>>(encoder: &E, dict: &Dictionary<f64>, x: &Mat<
 fn main() {
     let epochs: usize = std::env::args().nth(1).map_or(2, |a| a.parse().expect("epochs"));
     let batch_size: usize = std::env::args().nth(2).map_or(256, |a| a.parse().expect("batch size"));
+    let defaults = OnlineParams::default();
+    let forget_rate: f64 = std::env::args().nth(3).map_or(defaults.forget_rate, |a| a.parse().expect("forget rate"));
     let data = std::env::var("SPARSECODE_DATA").unwrap_or_else(|_| DATA.to_string());
     let crops = Path::new(&data).join("images/crops");
     let Some((train, held_out)) = patches(&crops, 200_000, 10_000) else {
@@ -66,9 +68,10 @@ fn main() {
     let omp = Omp::with_n_nonzero(5);
 
     let mut learner =
-        OnlineLearner::from_data(omp, train.as_ref(), 256, &Init::Samples, OnlineParams::default()).unwrap();
+        OnlineLearner::from_data(omp, train.as_ref(), 256, &Init::Samples, OnlineParams { forget_rate, ..defaults })
+            .unwrap();
     println!(
-        "online, 256 atoms, {} patches, batch {batch_size}: held-out objective at start {:.5}",
+        "online, 256 atoms, {} patches, batch {batch_size}, forget rate {forget_rate}: held-out objective at start {:.5}",
         train.nrows(),
         mean_objective(&omp, learner.dictionary(), &held_out)
     );
