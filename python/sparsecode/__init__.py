@@ -8,7 +8,16 @@ scikit-learn-compatible estimators and functions (signals and atoms are rows:
 
 from ._coder import SparseCoder
 from ._encode import sparse_encode
+from ._learn import KSVD, DictionaryLearning, MiniBatchDictionaryLearning
 from ._omp import OrthogonalMatchingPursuit
 from ._sparsecode import __version__
 
-__all__ = ["OrthogonalMatchingPursuit", "SparseCoder", "sparse_encode", "__version__"]
+__all__ = [
+    "KSVD",
+    "DictionaryLearning",
+    "MiniBatchDictionaryLearning",
+    "OrthogonalMatchingPursuit",
+    "SparseCoder",
+    "sparse_encode",
+    "__version__",
+]

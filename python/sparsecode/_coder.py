@@ -31,13 +31,16 @@ class _SparseCodingMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
             return self.alpha
         return self.transform_alpha
 
+    def _transform_n_nonzero_coefs(self):
+        return self.transform_n_nonzero_coefs
+
     def _encode(self, X, dictionary):
         X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES, ensure_all_finite=False)
         code = sparse_encode(
             X,
             as_dictionary(dictionary, X.dtype),
             algorithm=self.transform_algorithm,
-            n_nonzero_coefs=self.transform_n_nonzero_coefs,
+            n_nonzero_coefs=self._transform_n_nonzero_coefs(),
             alpha=self._transform_alpha(),
             max_iter=self.transform_max_iter,
             n_jobs=self.n_jobs,

@@ -107,3 +107,13 @@ pub fn readonly<'py, T: Float + Element>(name: &str, x: &Bound<'py, PyAny>) -> P
         }
     }
 }
+
+/// A new C-order numpy array holding a copy of `m`.
+pub fn to_numpy<'py, T: Float + Element>(py: Python<'py>, m: faer::MatRef<'_, T>) -> PyResult<Bound<'py, PyArray2<T>>> {
+    let out = PyArray2::<T>::zeros(py, [m.nrows(), m.ncols()], false);
+    if m.nrows() > 0 && m.ncols() > 0 {
+        let mut rw = out.readwrite();
+        mat_mut("result", &mut rw)?.copy_from(m);
+    }
+    Ok(out)
+}

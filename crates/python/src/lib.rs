@@ -7,6 +7,7 @@
 mod arrays;
 mod encode;
 mod errors;
+mod learn;
 mod threads;
 
 use pyo3::prelude::*;
@@ -16,5 +17,7 @@ use pyo3::prelude::*;
 fn _sparsecode(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(encode::encode, m)?)?;
+    m.add_function(wrap_pyfunction!(learn::learn_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(learn::learn_online, m)?)?;
     Ok(())
 }

@@ -45,7 +45,7 @@ pub fn update_atoms<T: Float>(
     let mut atom = vec![T::zero(); n_features];
     for j in 0..n_atoms {
         let ajj = a[(j, j)];
-        if !(ajj > dead_below) || !(ajj > T::zero()) {
+        if ajj <= dead_below.max(T::zero()) {
             dead.push(j);
             continue;
         }
@@ -55,12 +55,12 @@ pub fn update_atoms<T: Float>(
         for (f, u) in atom.iter_mut().enumerate() {
             let mut s = T::zero();
             for k in 0..n_atoms {
-                s = s + a[(k, j)] * d[(k, f)];
+                s += a[(k, j)] * d[(k, f)];
             }
             *u = d[(j, f)] + (b[(j, f)] - s) * inv;
         }
         let norm = project_atom(&mut atom, nonneg);
-        if !(norm > T::epsilon()) {
+        if norm <= T::epsilon() {
             dead.push(j);
             continue;
         }

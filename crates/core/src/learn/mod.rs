@@ -150,7 +150,7 @@ pub(crate) fn project_atom<T: Float>(atom: &mut [T], nonneg: bool) -> T {
     if norm > T::one() {
         let inv = norm.recip();
         for v in atom.iter_mut() {
-            *v = *v * inv;
+            *v *= inv;
         }
     }
     norm
@@ -165,12 +165,12 @@ pub(crate) fn normalize_atom<T: Float>(atom: &mut [T], nonneg: bool) -> bool {
         }
     }
     let norm = crate::linalg::dot(atom, atom).sqrt();
-    if !(norm > T::zero()) {
+    if norm <= T::zero() {
         return false;
     }
     let inv = norm.recip();
     for v in atom.iter_mut() {
-        *v = *v * inv;
+        *v *= inv;
     }
     true
 }
