@@ -149,9 +149,9 @@ fn circular_shift_of_the_signal_shifts_the_maps() {
     assert_eq!(a.n_iter, b.n_iter);
     for k in 0..2 {
         let (za, zb) = (a.maps.channel(0, k), b.maps.channel(0, k));
-        for i in 0..h * w {
+        for (i, zbi) in zb.iter().enumerate() {
             let src = ((i / w + h - shift.0) % h) * w + (i % w + w - shift.1) % w;
-            assert!((zb[i] - za[src]).abs() < 1e-9, "map {k} at {i}: {} vs {}", zb[i], za[src]);
+            assert!((zbi - za[src]).abs() < 1e-9, "map {k} at {i}: {zbi} vs {}", za[src]);
         }
     }
 }
@@ -195,8 +195,8 @@ fn linear_boundary_has_no_wrap_around() {
             }
         }
     }
-    for i in 0..n {
-        assert!((rec.data()[i] - direct[i]).abs() < 1e-9, "sample {i}");
+    for (i, (r, d)) in rec.data().iter().zip(&direct).enumerate() {
+        assert!((r - d).abs() < 1e-9, "sample {i}");
     }
     // It fits the signal at both edges, where circular coding cannot.
     let edge_err = |r: &[f64]| (0..l).chain(n - l..n).map(|i| (r[i] - x[i]).powi(2)).sum::<f64>().sqrt();
@@ -501,8 +501,8 @@ fn tikhonov_split_separates_smooth_and_detailed_parts() {
     let detail: Vec<f64> = (0..h * w).map(|i| if (i / w + i % w) % 2 == 0 { 0.2 } else { -0.2 }).collect();
     let x: Vec<f64> = smooth.iter().zip(&detail).map(|(a, b)| a + b).collect();
     let (low, high) = tikhonov_split(&ConvArray::new(1, 1, &[h, w], x.clone()).unwrap(), 2.0).unwrap();
-    for i in 0..h * w {
-        assert!((low.data()[i] + high.data()[i] - x[i]).abs() < 1e-12);
+    for ((l, hp), xv) in low.data().iter().zip(high.data()).zip(&x) {
+        assert!((l + hp - xv).abs() < 1e-12);
     }
     // Interior samples: the checkerboard goes to the high-pass part (its response is
     // 16 / 17 there), the smooth part to the low-pass part (leak at most 0.03).

@@ -320,7 +320,7 @@ impl<T: ConvFloat> AdmmProblem<T> for PlainCbpdn<'_, T> {
 
     fn scale_dual(&mut self, factor: T) {
         for u in self.u.iter_mut() {
-            *u = *u * factor;
+            *u *= factor;
         }
     }
 }
@@ -461,7 +461,7 @@ impl<T: ConvFloat> AdmmProblem<T> for MaskedCbpdn<'_, T> {
 
     fn scale_dual(&mut self, factor: T) {
         for u in self.u0.iter_mut().chain(self.u1.iter_mut()) {
-            *u = *u * factor;
+            *u *= factor;
         }
     }
 }

@@ -117,7 +117,7 @@ fn initial_filters<T: ConvFloat>(setup: &Setup<T>, seed: u64) -> Vec<T> {
     let noise = 0.1 * (rms / filters.len() as f64).sqrt().max(1e-3);
     for v in filters.iter_mut() {
         let e: f64 = StandardNormal.sample(&mut r);
-        *v = *v + T::of(noise * e);
+        *v += T::of(noise * e);
     }
     filters
 }
@@ -185,7 +185,7 @@ pub fn learn_filters<T: ConvFloat>(
         if norm == T::zero() {
             return Err(Error::Invalid("an initial filter is zero (after the zero-mean projection)".into()));
         }
-        f.iter_mut().for_each(|v| *v = *v / norm);
+        f.iter_mut().for_each(|v| *v /= norm);
     }
     let mut op = ConvOperator::new(&padded, setup.k, setup.ce, &setup.work_dims);
     let coding = CscOptions {

@@ -26,19 +26,19 @@ pub(crate) fn project<T: ConvFloat>(padded: &mut [T], support: &[bool], ce: usiz
             let mut sum = T::zero();
             for (v, s) in channel.iter_mut().zip(support) {
                 if *s {
-                    sum = sum + *v;
+                    sum += *v;
                 } else {
                     *v = T::zero();
                 }
             }
             if zero_mean {
                 let mean = sum / T::of(n_support as f64);
-                channel.iter_mut().zip(support).filter(|(_, s)| **s).for_each(|(v, _)| *v = *v - mean);
+                channel.iter_mut().zip(support).filter(|(_, s)| **s).for_each(|(v, _)| *v -= mean);
             }
         }
         let norm = filter.iter().fold(T::zero(), |a, v| a + *v * *v).sqrt();
         if norm > T::one() {
-            filter.iter_mut().for_each(|v| *v = *v / norm);
+            filter.iter_mut().for_each(|v| *v /= norm);
         }
     }
 }
@@ -108,7 +108,7 @@ pub(crate) fn update_filters<T: ConvFloat>(
         op.synthesize(&z_hat, &mut recon_hat);
         op.plan.inverse_many(&recon_hat, &mut residual);
         match &setup.w {
-            None => residual.iter_mut().zip(&setup.s).for_each(|(r, s)| *r = *r - *s),
+            None => residual.iter_mut().zip(&setup.s).for_each(|(r, s)| *r -= *s),
             Some(w) => residual.iter_mut().zip(&setup.s).zip(w).for_each(|((r, s), w)| *r = *w * *w * (*r - *s)),
         }
         op.plan.forward_many(&residual, &mut recon_hat);

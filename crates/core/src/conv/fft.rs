@@ -9,6 +9,9 @@ use rayon::prelude::*;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use std::sync::Arc;
 
+/// A complex FFT plan of rustfft.
+type ComplexFft<T> = Arc<dyn rustfft::Fft<T>>;
+
 /// Forward and inverse multidimensional real FFTs for one spatial shape.
 pub(crate) struct FftPlan<T: ConvFloat> {
     dims: Vec<usize>,
@@ -18,7 +21,7 @@ pub(crate) struct FftPlan<T: ConvFloat> {
     r2c: Arc<dyn RealToComplex<T>>,
     c2r: Arc<dyn ComplexToReal<T>>,
     /// Forward and inverse complex FFTs for each axis but the last.
-    axes: Vec<(Arc<dyn rustfft::Fft<T>>, Arc<dyn rustfft::Fft<T>>)>,
+    axes: Vec<(ComplexFft<T>, ComplexFft<T>)>,
     scratch_len: usize,
 }
 
@@ -132,7 +135,7 @@ impl<T: ConvFloat> FftPlan<T> {
             }
             let _ = self.c2r.process_with_scratch(row_in, row_out, &mut s.work);
             for v in row_out.iter_mut() {
-                *v = *v * scale;
+                *v *= scale;
             }
         }
         s.spectrum = spec;

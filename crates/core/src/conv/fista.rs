@@ -42,7 +42,7 @@ pub(crate) fn code<T: ConvFloat>(
         op.synthesize(&spec_maps, &mut spec_signal);
         op.plan.inverse_many(&spec_signal, &mut residual);
         match &setup.w {
-            None => residual.iter_mut().zip(&setup.s).for_each(|(r, s)| *r = *r - *s),
+            None => residual.iter_mut().zip(&setup.s).for_each(|(r, s)| *r -= *s),
             Some(w) => residual.iter_mut().zip(&setup.s).zip(w).for_each(|((r, s), w)| *r = *w * *w * (*r - *s)),
         }
         op.plan.forward_many(&residual, &mut spec_signal);

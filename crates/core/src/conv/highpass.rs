@@ -88,7 +88,7 @@ pub fn tikhonov_split<T: ConvFloat>(signals: &ConvArray<T>, lambda: f64) -> Resu
         }
         plan.forward(&buf, &mut spec, &mut s);
         for (c, r) in spec.iter_mut().zip(&response) {
-            *c = *c * *r;
+            *c *= *r;
         }
         plan.inverse(&spec, &mut buf, &mut s);
         // Crop the centre back out: the padded sample whose source is i and which lies inside.

@@ -113,7 +113,7 @@ impl<T: ConvFloat> ConvOperator<T> {
             for j in 0..ce {
                 let mut diag: T = m[j * ce + j].re;
                 for p in 0..j {
-                    diag = diag - m[j * ce + p].norm_sqr();
+                    diag -= m[j * ce + p].norm_sqr();
                 }
                 let djj = diag.sqrt();
                 m[j * ce + j] = Complex::new(djj, T::zero());
@@ -178,7 +178,7 @@ impl<T: ConvFloat> ConvOperator<T> {
                     }
                 }
                 for bv in bk.iter_mut() {
-                    *bv = *bv * inv_sigma;
+                    *bv *= inv_sigma;
                 }
             }
         });
@@ -191,7 +191,7 @@ impl<T: ConvFloat> ConvOperator<T> {
         let mut energy = vec![T::zero(); nf];
         for kc in 0..k * ce {
             for (e, d) in energy.iter_mut().zip(&self.d_hat[kc * nf..(kc + 1) * nf]) {
-                *e = *e + d.norm_sqr();
+                *e += d.norm_sqr();
             }
         }
         energy.into_iter().fold(T::zero(), |a, b| if b > a { b } else { a })
