@@ -1,0 +1,154 @@
+//! Batch sparse coding: numpy in, numpy out, the core's batch driver between.
+
+use crate::arrays::{float_dtype, mat_mut, mat_ref, readonly, Dtype};
+use crate::{errors, threads};
+use numpy::{Element, PyArray1, PyArray2, PyArrayMethods};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use sparsecode::encode::cd::CoordinateDescent;
+use sparsecode::encode::fista::Fista;
+use sparsecode::encode::lars::Lars;
+use sparsecode::encode::lasso::ElasticNet;
+use sparsecode::encode::omp::Omp;
+use sparsecode::encode::threshold::Threshold;
+use sparsecode::encode::{encode_into, Encoder, Start};
+use sparsecode::{Dictionary, Float};
+
+/// Codes, and per signal the encoder's iteration count and objective value.
+pub type Coded<'py, T> = (Bound<'py, PyArray2<T>>, Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<f64>>);
+
+/// Codes every row of `x` over `dictionary` with `encoder` on a pool of
+/// `n_jobs` threads, without the GIL. `x` is read in place whatever its
+/// strides; the codes are written straight into a new C-order array, which
+/// starts as a copy of `init` (warm start) when given, zeros otherwise.
+pub fn encode_typed<'py, T: Float + Element, E: Encoder<T>>(
+    py: Python<'py>,
+    encoder: &E,
+    x: &Bound<'py, PyAny>,
+    dictionary: &Bound<'py, PyAny>,
+    init: Option<&Bound<'py, PyAny>>,
+    n_jobs: usize,
+) -> PyResult<Coded<'py, T>> {
+    let x = readonly::<T>("X", x)?;
+    let dictionary = readonly::<T>("dictionary", dictionary)?;
+    let x_view = mat_ref("X", &x)?;
+    let atoms = mat_ref("dictionary", &dictionary)?.to_owned();
+    let pool = threads::pool(n_jobs)?;
+    let codes = PyArray2::<T>::zeros(py, [x_view.nrows(), atoms.nrows()], false);
+    let start = match init {
+        Some(init) => {
+            let init = readonly::<T>("init", init)?;
+            let init_view = mat_ref("init", &init)?;
+            if init_view.nrows() != x_view.nrows() || init_view.ncols() != atoms.nrows() {
+                return Err(errors::to_py(sparsecode::Error::Shape(format!(
+                    "init is {} x {} but X has {} rows and the dictionary {} atoms",
+                    init_view.nrows(),
+                    init_view.ncols(),
+                    x_view.nrows(),
+                    atoms.nrows()
+                ))));
+            }
+            let mut out = codes.readwrite();
+            mat_mut("codes", &mut out)?.copy_from(init_view);
+            Start::Warm
+        }
+        None => Start::Zero,
+    };
+    let mut out = codes.readwrite();
+    let codes_view = mat_mut("codes", &mut out)?;
+    let reports = py
+        .detach(|| {
+            pool.install(|| {
+                let dict = Dictionary::new(atoms)?;
+                encode_into(encoder, &dict, x_view, codes_view, start)
+            })
+        })
+        .map_err(errors::to_py)?;
+    drop(out);
+    let n_iter = PyArray1::from_iter(py, reports.iter().map(|r| r.n_iter as u64));
+    let objective = PyArray1::from_iter(py, reports.iter().map(|r| r.objective));
+    Ok((codes, n_iter, objective))
+}
+
+/// Codes with `encoder` in the dtype of `x` (float32 or float64).
+fn encode_any<'py, E: Encoder<f32> + Encoder<f64>>(
+    py: Python<'py>,
+    encoder: &E,
+    x: &Bound<'py, PyAny>,
+    dictionary: &Bound<'py, PyAny>,
+    init: Option<&Bound<'py, PyAny>>,
+    n_jobs: usize,
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    match float_dtype("X", x)? {
+        Dtype::F64 => {
+            let (codes, n_iter, objective) = encode_typed::<f64, _>(py, encoder, x, dictionary, init, n_jobs)?;
+            Ok((codes.into_any(), n_iter.into_any(), objective.into_any()))
+        }
+        Dtype::F32 => {
+            let (codes, n_iter, objective) = encode_typed::<f32, _>(py, encoder, x, dictionary, init, n_jobs)?;
+            Ok((codes.into_any(), n_iter.into_any(), objective.into_any()))
+        }
+    }
+}
+
+/// `encode(x, dictionary, algorithm, *, n_nonzero=None, alpha=None, l2=0.0,
+/// positive=False, max_iter=1000, tol=None, init=None, n_jobs=1)`
+///
+/// Codes the rows of `x` over the rows of `dictionary` (both 2-D float32 or
+/// both float64 numpy arrays, any strides) and returns `(codes, n_iter,
+/// objective)`: the codes (C-order, dtype of `x`), then per signal the
+/// iterations of the method and its objective `0.5 ||x - z D||^2 + penalty`.
+/// The GIL is released while the core runs on `n_jobs` threads.
+///
+/// Algorithms (defaults are resolved by the Python layer): `omp` (at most
+/// `n_nonzero` atoms and/or squared residual `alpha`), `lasso_lars`,
+/// `lasso_cd`, `fista` (penalty `alpha`, elastic-net term `l2`), `lars` (the
+/// LARS path stopped at `n_nonzero` atoms), `threshold` (soft, at `alpha`),
+/// `hard_threshold` (at `alpha`); `positive` makes every one non-negative.
+#[pyfunction]
+#[pyo3(signature = (x, dictionary, algorithm, *, n_nonzero=None, alpha=None, l2=0.0, positive=false, max_iter=1000, tol=None, init=None, n_jobs=1))]
+#[allow(clippy::too_many_arguments)]
+pub fn encode<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    dictionary: &Bound<'py, PyAny>,
+    algorithm: &str,
+    n_nonzero: Option<usize>,
+    alpha: Option<f64>,
+    l2: f64,
+    positive: bool,
+    max_iter: usize,
+    tol: Option<f64>,
+    init: Option<&Bound<'py, PyAny>>,
+    n_jobs: usize,
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    let required =
+        |value: Option<f64>| value.ok_or_else(|| PyValueError::new_err(format!("algorithm '{algorithm}' needs alpha")));
+    let penalty = || -> PyResult<ElasticNet> { Ok(ElasticNet::lasso(required(alpha)?).with_l2(l2).nonneg(positive)) };
+    match algorithm {
+        "omp" => encode_any(py, &Omp { n_nonzero, tolerance: alpha, nonneg: positive }, x, dictionary, init, n_jobs),
+        "lasso_lars" => encode_any(py, &Lars::new(penalty()?), x, dictionary, init, n_jobs),
+        "lars" => {
+            let n = n_nonzero.ok_or_else(|| PyValueError::new_err("algorithm 'lars' needs n_nonzero_coefs"))?;
+            let lars = Lars::new(ElasticNet::lasso(0.0).with_l2(l2).nonneg(positive)).with_max_nonzero(n);
+            encode_any(py, &lars, x, dictionary, init, n_jobs)
+        }
+        "lasso_cd" => {
+            let cd = CoordinateDescent::new(penalty()?).with_max_iter(max_iter);
+            let cd = tol.map_or(cd, |tol| cd.with_tol(tol));
+            encode_any(py, &cd, x, dictionary, init, n_jobs)
+        }
+        "fista" => {
+            let fista = Fista::new(penalty()?).with_max_iter(max_iter);
+            let fista = tol.map_or(fista, |tol| fista.with_tol(tol));
+            encode_any(py, &fista, x, dictionary, init, n_jobs)
+        }
+        "threshold" => encode_any(py, &Threshold::soft(required(alpha)?).nonneg(positive), x, dictionary, init, n_jobs),
+        "hard_threshold" => {
+            encode_any(py, &Threshold::hard(required(alpha)?).nonneg(positive), x, dictionary, init, n_jobs)
+        }
+        other => Err(PyValueError::new_err(format!(
+            "unknown algorithm {other:?}: use one of omp, lasso_lars, lasso_cd, lars, threshold, fista, hard_threshold"
+        ))),
+    }
+}
