@@ -21,6 +21,7 @@
 //! (`bail!`, `.context(...)`); `main` prints them as one `error:` line and
 //! exits with status 1. Core errors (`sparsecode::Error`) convert with `?`.
 
+pub mod analyze;
 pub mod encode;
 pub mod inspect;
 
@@ -31,6 +32,7 @@ use crate::context::Context;
 pub enum Command {
     Encode(encode::Args),
     Inspect(inspect::Args),
+    Analyze(analyze::Args),
 }
 
 impl Command {
@@ -39,6 +41,7 @@ impl Command {
         match self {
             Command::Encode(args) => encode::run(args, ctx),
             Command::Inspect(args) => inspect::run(args, ctx),
+            Command::Analyze(args) => analyze::run(args, ctx),
         }
     }
 }
