@@ -19,7 +19,11 @@
 //! (`bail!`, `.context(...)`); `main` prints them as one `error:` line and
 //! exits with status 1. Core errors (`sparsecode::Error`) convert with `?`.
 
+pub mod demo;
+pub mod denoise;
+pub mod inpaint;
 pub mod inspect;
+pub mod learn;
 
 use crate::context::Context;
 
@@ -28,6 +32,14 @@ use crate::context::Context;
 pub enum Command {
     /// Show the shape, dtype and value range of an array, image or sound file.
     Inspect(inspect::Args),
+    /// Learn a dictionary from image patches or signals and save it as a model.
+    Learn(learn::Args),
+    /// Denoise a gray image with a dictionary learned on its own patches.
+    Denoise(denoise::Args),
+    /// Fill the missing pixels of a gray image from the observed ones.
+    Inpaint(inpaint::Args),
+    /// Run the denoising pipeline on a generated image (no input needed).
+    Demo(demo::Args),
 }
 
 impl Command {
@@ -35,6 +47,10 @@ impl Command {
     pub fn run(&self, ctx: &Context) -> anyhow::Result<()> {
         match self {
             Command::Inspect(args) => inspect::run(args, ctx),
+            Command::Learn(args) => learn::run(args, ctx),
+            Command::Denoise(args) => denoise::run(args, ctx),
+            Command::Inpaint(args) => inpaint::run(args, ctx),
+            Command::Demo(args) => demo::run(args, ctx),
         }
     }
 }
