@@ -73,7 +73,8 @@ fn learn_writes_a_model_whose_dictionary_reads_back() {
     assert_eq!(model.objective.len(), 24);
     for i in 0..8 {
         let norm: f64 = (0..16).map(|j| model.components[(i, j)].powi(2)).sum::<f64>().sqrt();
-        assert!((norm - 1.0).abs() < 1e-9, "atom {i} has norm {norm}");
+        // Online learning keeps the atoms in the unit ball.
+        assert!(norm > 0.5 && norm <= 1.0 + 1e-9, "atom {i} has norm {norm}");
         // Mean-free patches give mean-free atoms.
         let mean: f64 = (0..16).map(|j| model.components[(i, j)]).sum::<f64>() / 16.0;
         assert!(mean.abs() < 1e-9, "atom {i} has mean {mean}");
