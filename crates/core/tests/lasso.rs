@@ -117,7 +117,9 @@ fn check_iterative_solver<E: Encoder<f64>>(label: &str, solver: &E, pen: &Elasti
             "{label}, signal {i}: objective {objective} vs LARS {best}"
         );
         let kkt = kkt_violation(pen, dict.gram(), &dx, &z).unwrap();
-        assert!(kkt <= 1e-3 * max_abs(&dx), "{label}, signal {i}: KKT violation {kkt:e}");
+        // A small gap does not bound the KKT violation of a tiny coefficient on
+        // the wrong side; observed worst case 2e-6 (FISTA), typical 1e-11.
+        assert!(kkt <= 1e-5 * max_abs(&dx), "{label}, signal {i}: KKT violation {kkt:e}");
         let diff = z.iter().zip(row(&exact.codes, i)).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
         assert!(diff <= 1e-3 * max_abs(&z).max(1e-3), "{label}, signal {i}: codes differ by {diff:e}");
         if pen.nonneg {
@@ -461,4 +463,51 @@ fn bad_input_gives_errors_naming_the_problem() {
     assert!(matches!(err, Error::Shape(_)), "{err}");
     let (dx, norm_sq) = correlations(&dict, x.as_ref(), 0);
     assert!(matches!(duality_gap(&ElasticNet::lasso(0.1), dict.gram(), &dx[..3], norm_sq, &dx), Err(Error::Shape(_))));
+}
+
+#[test]
+fn lars_skips_an_atom_that_duplicates_an_active_one() {
+    let (dict, x) = problem(15, 20, 10, 12);
+    // Atom 12 is a copy of atom 3: G[A, A] would be singular with both active.
+    let atoms = Mat::from_fn(13, 10, |i, j| dict.atoms()[(if i == 12 { 3 } else { i }, j)]);
+    let dup = Dictionary::new(atoms).unwrap();
+    let pen = ElasticNet::lasso(0.05);
+    let out = encode(&Lars::new(pen), &dup, x.as_ref()).unwrap();
+    let reference = encode(&Lars::new(pen), &dict, x.as_ref()).unwrap();
+    for i in 0..x.nrows() {
+        let (dx, _) = correlations(&dup, x.as_ref(), i);
+        let z = row(&out.codes, i);
+        let kkt = kkt_violation(&pen, dup.gram(), &dx, &z).unwrap();
+        assert!(out.reports[i].converged && kkt <= 1e-8 * max_abs(&dx), "signal {i}: KKT violation {kkt:e}");
+        let (o, best) = (out.reports[i].objective, reference.reports[i].objective);
+        assert!((o - best).abs() <= 1e-10 * best, "signal {i}: objective {o} vs {best} without the copy");
+    }
+}
+
+#[test]
+fn lars_with_zero_lambda_and_max_nonzero_gives_k_atoms() {
+    // scikit-learn's `lars` with n_nonzero_coefs: the path stopped at k atoms.
+    let (dict, x) = problem(16, 20, 30, 60);
+    for k in [1, 4, 7] {
+        let out = encode(&Lars::new(ElasticNet::lasso(0.0)).with_max_nonzero(k), &dict, x.as_ref()).unwrap();
+        for i in 0..x.nrows() {
+            let (dx, _) = correlations(&dict, x.as_ref(), i);
+            let z = row(&out.codes, i);
+            assert_eq!(out.reports[i].n_nonzero, k, "signal {i}");
+            // The code is the Lasso solution at the level lambda_t where the path
+            // stopped: every active correlation has modulus lambda_t, every other
+            // at most lambda_t.
+            let mut gz = vec![0.0; 60];
+            for (a, &c) in z.iter().enumerate() {
+                for (b, g) in gz.iter_mut().enumerate() {
+                    *g += c * dict.gram()[(a, b)];
+                }
+            }
+            let corr: Vec<f64> = dx.iter().zip(&gz).map(|(d, g)| d - g).collect();
+            let level = (0..60).filter(|&a| z[a] != 0.0).map(|a| corr[a].abs()).fold(0.0, f64::max);
+            let stopped = ElasticNet::lasso(level);
+            let kkt = kkt_violation(&stopped, dict.gram(), &dx, &z).unwrap();
+            assert!(kkt <= 1e-9 * max_abs(&dx), "k = {k}, signal {i}: KKT violation {kkt:e} at lambda_t = {level}");
+        }
+    }
 }

@@ -378,6 +378,16 @@ fn dependent_atoms_stop_the_pursuit_at_the_rank() {
     let out32 = encode(&Omp::with_n_nonzero(5), &Dictionary::new(d32).unwrap(), x32.as_ref()).unwrap();
     assert_eq!(out32.reports[0].n_nonzero, 3);
     assert!(out32.reports[0].residual_norm < 1e-5);
+
+    // Three atoms in a plane of R^3: after two, the residual (0, 0, 3) is
+    // orthogonal to all of them, in f32 as well; the third is never taken.
+    let s = std::f32::consts::FRAC_1_SQRT_2;
+    let plane = Dictionary::new(faer::mat![[1.0f32, 0.0, 0.0], [0.0, 1.0, 0.0], [s, s, 0.0]]).unwrap();
+    let out = encode(&Omp::with_n_nonzero(3), &plane, faer::mat![[1.0f32, 2.0, 3.0]].as_ref()).unwrap();
+    assert_eq!(out.reports[0].n_nonzero, 2);
+    assert!((out.reports[0].residual_norm - 3.0).abs() < 1e-5);
+    let code: Vec<f32> = (0..3).map(|k| out.codes[(0, k)]).collect();
+    assert!(code.iter().all(|c| c.abs() < 3.0), "{code:?}");
 }
 
 #[test]

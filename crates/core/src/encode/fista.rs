@@ -101,6 +101,7 @@ impl<T: Float> Encoder<T> for Fista {
         let p = self.penalty.scalars::<T>();
         let gram = dict.gram();
         let step = dict.lipschitz().recip();
+        let prox = p.prox(step);
         if p.nonneg {
             code.iter_mut().filter(|v| **v < T::zero()).for_each(|v| *v = T::zero());
         }
@@ -117,13 +118,13 @@ impl<T: Float> Encoder<T> for Fista {
             ws.previous.copy_from_slice(code);
             std::mem::swap(&mut ws.gz, &mut ws.gz_previous);
             for (k, z) in code.iter_mut().enumerate() {
-                *z = p.prox(ws.y[k] - step * (ws.gy[k] - signal.dx[k]), step);
+                *z = prox.apply(ws.y[k] - step * (ws.gy[k] - signal.dx[k]));
             }
             gram_times(gram, code, &mut ws.gz);
             let done = if p.lambda > T::zero() {
                 gap_certificate(&p, signal.dx, &ws.gz, signal.norm_sq, code, None).gap <= threshold
             } else {
-                kkt_violation_from_gz(&p, signal.dx, &ws.gz, code) <= threshold
+                kkt_violation_from_gz(&p, signal.dx, &ws.gz, code, None) <= threshold
             };
             if done {
                 return SolveStatus { n_iter: iter, converged: true };
@@ -140,15 +141,21 @@ impl<T: Float> Encoder<T> for Fista {
                 t = t_next;
                 m
             };
-            for k in 0..code.len() {
-                ws.y[k] = code[k] + momentum * (code[k] - ws.previous[k]);
-                ws.gy[k] = ws.gz[k] + momentum * (ws.gz[k] - ws.gz_previous[k]);
-            }
+            extrapolate(&mut ws.y, code, &ws.previous, momentum);
+            extrapolate(&mut ws.gy, &ws.gz, &ws.gz_previous, momentum);
         }
         SolveStatus { n_iter: self.max_iter, converged: false }
     }
 
     fn penalty(&self, code: &[T]) -> T {
         self.penalty.value(code)
+    }
+}
+
+/// `out = current + momentum (current - previous)`.
+#[inline(always)]
+fn extrapolate<T: Float>(out: &mut [T], current: &[T], previous: &[T], momentum: T) {
+    for ((o, &c), &p) in out.iter_mut().zip(current).zip(previous) {
+        *o = c + momentum * (c - p);
     }
 }

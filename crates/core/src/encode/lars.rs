@@ -36,9 +36,10 @@ use crate::{validate, Dictionary, Float, Result};
 pub struct Lars {
     /// The penalty whose solution is returned.
     pub penalty: ElasticNet,
-    /// Stop the path before a `max_nonzero + 1`-th atom would enter; the code
-    /// is then the Lasso solution for the `lambda_t > lambda` reached there,
-    /// and the signal is reported as not converged. `None`: no limit.
+    /// Stop the path where a `max_nonzero + 1`-th atom would enter; the code
+    /// is then the Lasso solution for the `lambda_t > lambda` reached there
+    /// (scikit-learn's `lars` with `n_nonzero_coefs` when `lambda = 0`).
+    /// `None`: no limit.
     pub max_nonzero: Option<usize>,
 }
 
@@ -179,9 +180,9 @@ fn lars_path<T: Float>(
         ws.rate.fill(T::zero());
         for (&i, &w) in ws.active.iter().zip(&ws.direction) {
             for (r, &g) in ws.rate.iter_mut().zip(gram_col(gram, i)) {
-                *r = *r + w * g;
+                *r += w * g;
             }
-            ws.rate[i] = ws.rate[i] + p.l2 * w;
+            ws.rate[i] += p.l2 * w;
         }
 
         // The next event: lambda is reached, an atom enters, or one leaves.
@@ -197,15 +198,12 @@ fn lars_path<T: Float>(
                 _ => T::zero(),
             };
             // c_j - g a_j = level - g  (positive side) or  -(level - g)  (negative side).
-            let mut candidate = T::infinity();
-            if left_side <= T::zero() {
-                candidate = step_to(level - c, T::one() - a);
+            if left_side <= T::zero() && sooner(level - c, T::one() - a, gamma) {
+                gamma = (level - c).max(T::zero()) / (T::one() - a);
+                event = Event::Enter(j);
             }
-            if !p.nonneg && left_side >= T::zero() {
-                candidate = candidate.min(step_to(level + c, T::one() + a));
-            }
-            if candidate < gamma {
-                gamma = candidate;
+            if !p.nonneg && left_side >= T::zero() && sooner(level + c, T::one() + a, gamma) {
+                gamma = (level + c).max(T::zero()) / (T::one() + a);
                 event = Event::Enter(j);
             }
         }
@@ -224,11 +222,11 @@ fn lars_path<T: Float>(
             // The path stops where the atom would enter: Lasso solution at lambda_t.
             gamma = gamma.max(T::zero());
             advance(gamma, code, ws);
-            return SolveStatus { n_iter: steps, converged: false };
+            return SolveStatus { n_iter: steps + 1, converged: true };
         }
         gamma = gamma.max(T::zero());
         advance(gamma, code, ws);
-        level = level - gamma;
+        level -= gamma;
         steps += 1;
         just_left = None;
         match event {
@@ -247,25 +245,22 @@ fn lars_path<T: Float>(
     SolveStatus { n_iter: steps, converged: false }
 }
 
-/// The smallest `g >= 0` with `numerator - g denominator = 0`, or `+inf` when
-/// the gap never closes (`denominator <= 0`). A numerator made slightly
-/// negative by rounding means the event is due now.
+/// Whether `numerator - g denominator` reaches zero at some `g` in
+/// `[0, gamma)`, tested without a division (this loop over every atom is the
+/// hot spot of the path). A numerator made slightly negative by rounding
+/// means the event is due now.
 #[inline(always)]
-fn step_to<T: Float>(numerator: T, denominator: T) -> T {
-    if denominator > T::zero() {
-        numerator.max(T::zero()) / denominator
-    } else {
-        T::infinity()
-    }
+fn sooner<T: Float>(numerator: T, denominator: T, gamma: T) -> bool {
+    denominator > T::zero() && numerator.max(T::zero()) < gamma * denominator
 }
 
 /// Moves the active coefficients by `gamma w` and the correlations by `-gamma rate`.
 fn advance<T: Float>(gamma: T, code: &mut [T], ws: &mut LarsWorkspace<T>) {
     for (&i, &w) in ws.active.iter().zip(&ws.direction) {
-        code[i] = code[i] + gamma * w;
+        code[i] += gamma * w;
     }
     for (c, &r) in ws.corr.iter_mut().zip(&ws.rate) {
-        *c = *c - gamma * r;
+        *c -= gamma * r;
     }
 }
 
@@ -315,6 +310,7 @@ mod tests {
         let out = encode(&Lars::new(ElasticNet::lasso(0.1)).with_max_nonzero(1), &d, x.as_ref()).unwrap();
         // Stopped where atom 1 enters: lambda_t = 2, code = soft(dx, 2).
         assert_eq!([out.codes[(0, 0)], out.codes[(0, 1)], out.codes[(0, 2)]], [1.0, 0.0, 0.0]);
-        assert!(!out.reports[0].converged);
+        assert!(out.reports[0].converged);
+        assert_eq!(out.reports[0].n_nonzero, 1);
     }
 }

@@ -90,20 +90,35 @@ impl<T: Float> PenaltyScalars<T> {
         self.lambda * l1 + T::of(0.5) * self.l2 * sq
     }
 
-    /// Proximal operator of `step * penalty` at `v`:
+    /// The proximal operator of `step * penalty`:
     /// `argmin_z (z - v)^2 / (2 step) + lambda |z| + 0.5 l2 z^2 (+ z >= 0)`,
     /// which is `soft(v, step lambda) / (1 + step l2)`, clipped at 0 when non-negative.
+    pub fn prox(&self, step: T) -> Prox<T> {
+        Prox { threshold: step * self.lambda, scale: (T::one() + step * self.l2).recip(), nonneg: self.nonneg }
+    }
+}
+
+/// A proximal operator of the elastic net with its constants computed once:
+/// `v -> scale * soft(v, threshold)` (clipped at 0 when non-negative). Also
+/// the exact coordinate minimiser `soft(u, lambda) / (G_kk + l2)`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Prox<T> {
+    pub threshold: T,
+    pub scale: T,
+    pub nonneg: bool,
+}
+
+impl<T: Float> Prox<T> {
     #[inline(always)]
-    pub fn prox(&self, v: T, step: T) -> T {
-        let t = step * self.lambda;
-        let shrunk = if v > t {
-            v - t
+    pub fn apply(&self, v: T) -> T {
+        let t = self.threshold;
+        if v > t {
+            (v - t) * self.scale
         } else if v < -t && !self.nonneg {
-            v + t
+            (v + t) * self.scale
         } else {
-            return T::zero();
-        };
-        shrunk / (T::one() + step * self.l2)
+            T::zero()
+        }
     }
 }
 
@@ -119,7 +134,7 @@ pub(crate) fn gram_times<T: Float>(gram: MatRef<'_, T>, code: &[T], out: &mut [T
     for (k, &c) in code.iter().enumerate() {
         if c != T::zero() {
             for (o, &g) in out.iter_mut().zip(gram_col(gram, k)) {
-                *o = *o + c * g;
+                *o += c * g;
             }
         }
     }
@@ -153,29 +168,32 @@ pub(crate) fn gap_certificate<T: Float>(
     code: &[T],
     atoms: Option<&[usize]>,
 ) -> GapCertificate {
-    let lambda = penalty.lambda.as_f64();
-    let l2 = penalty.l2.as_f64();
-    let mut z_dx = 0.0;
-    let mut z_gz = 0.0;
-    let mut l1 = 0.0;
-    let mut sq = 0.0;
-    let mut max_corr = 0.0f64;
+    let n = code.len();
+    let (dx, gz) = (&dx[..n], &gz[..n]);
+    // Largest correlation with the residual (one pass, in the working
+    // precision: a maximum rounds nothing), then the terms that involve the
+    // non-zeros of z (in f64).
+    let mut max_corr = T::zero();
+    let mut z_terms = ZTerms::default();
     let mut visit = |k: usize| {
-        let z = code[k].as_f64();
-        let corr = dx[k].as_f64() - gz[k].as_f64() - l2 * z;
-        z_dx += z * dx[k].as_f64();
-        z_gz += z * gz[k].as_f64();
-        l1 += z.abs();
-        sq += z * z;
-        if z < 0.0 && penalty.nonneg {
-            max_corr = f64::INFINITY;
+        let z = code[k];
+        let corr = dx[k] - gz[k] - penalty.l2 * z;
+        let score = if penalty.nonneg { corr } else { corr.abs() };
+        if score > max_corr {
+            max_corr = score;
         }
-        max_corr = max_corr.max(if penalty.nonneg { corr } else { corr.abs() });
+        if z != T::zero() {
+            z_terms.add(z.as_f64(), dx[k].as_f64(), gz[k].as_f64());
+        }
     };
     match atoms {
         Some(list) => list.iter().for_each(|&k| visit(k)),
-        None => (0..code.len()).for_each(visit),
+        None => (0..n).for_each(visit),
     }
+    let ZTerms { z_dx, z_gz, l1, sq, negative } = z_terms;
+    let lambda = penalty.lambda.as_f64();
+    let l2 = penalty.l2.as_f64();
+    let max_corr = if negative && penalty.nonneg { f64::INFINITY } else { max_corr.as_f64() };
     if max_corr == f64::INFINITY {
         // A negative entry under the z >= 0 constraint: the primal is +inf.
         return GapCertificate { gap: f64::INFINITY, inv_scale: 0.0 };
@@ -195,19 +213,46 @@ pub(crate) fn gap_certificate<T: Float>(
     GapCertificate { gap: primal - dual, inv_scale }
 }
 
+/// The sums over the non-zeros of a code that the duality gap needs.
+#[derive(Default)]
+struct ZTerms {
+    z_dx: f64,
+    z_gz: f64,
+    l1: f64,
+    sq: f64,
+    negative: bool,
+}
+
+impl ZTerms {
+    #[inline(always)]
+    fn add(&mut self, z: f64, dx: f64, gz: f64) {
+        self.z_dx += z * dx;
+        self.z_gz += z * gz;
+        self.l1 += z.abs();
+        self.sq += z * z;
+        self.negative |= z < 0.0;
+    }
+}
+
 /// Largest distance, over atoms, between minus the gradient of the smooth part
 /// `g = G z - D x + l2 z` and the subdifferential of `lambda |z_k|` (with the
 /// sign constraint): `|g_k + lambda sign(z_k)|` for `z_k != 0`,
 /// `max(|g_k| - lambda, 0)` for `z_k = 0` (`max(-g_k - lambda, 0)` when
-/// `z >= 0`). Zero exactly at the solution; in units of correlations.
-pub(crate) fn kkt_violation_from_gz<T: Float>(penalty: &PenaltyScalars<T>, dx: &[T], gz: &[T], code: &[T]) -> f64 {
+/// `z >= 0`), over the atoms in `atoms` (all when `None`). Zero exactly at
+/// the solution; in units of correlations.
+pub(crate) fn kkt_violation_from_gz<T: Float>(
+    penalty: &PenaltyScalars<T>,
+    dx: &[T],
+    gz: &[T],
+    code: &[T],
+    atoms: Option<&[usize]>,
+) -> f64 {
     let lambda = penalty.lambda.as_f64();
     let l2 = penalty.l2.as_f64();
-    let mut worst = 0.0f64;
-    for ((&d, &gzk), &z) in dx.iter().zip(gz).zip(code) {
-        let z = z.as_f64();
-        let g = gzk.as_f64() - d.as_f64() + l2 * z;
-        let v = if z > 0.0 {
+    let violation = |k: usize| {
+        let z = code[k].as_f64();
+        let g = gz[k].as_f64() - dx[k].as_f64() + l2 * z;
+        if z > 0.0 {
             (g + lambda).abs()
         } else if z < 0.0 {
             if penalty.nonneg {
@@ -219,10 +264,12 @@ pub(crate) fn kkt_violation_from_gz<T: Float>(penalty: &PenaltyScalars<T>, dx: &
             (-g - lambda).max(0.0)
         } else {
             (g.abs() - lambda).max(0.0)
-        };
-        worst = worst.max(v);
+        }
+    };
+    match atoms {
+        Some(list) => list.iter().map(|&k| violation(k)).fold(0.0, f64::max),
+        None => (0..code.len()).map(violation).fold(0.0, f64::max),
     }
-    worst
 }
 
 /// Checks the lengths shared by [`duality_gap`] and [`kkt_violation`].
@@ -273,7 +320,7 @@ pub fn kkt_violation<T: Float>(penalty: &ElasticNet, gram: MatRef<'_, T>, dx: &[
     check_lengths(gram, dx, code)?;
     let mut gz = vec![T::zero(); code.len()];
     gram_times(gram, code, &mut gz);
-    Ok(kkt_violation_from_gz(&penalty.scalars(), dx, &gz, code))
+    Ok(kkt_violation_from_gz(&penalty.scalars(), dx, &gz, code, None))
 }
 
 /// The stopping threshold on the duality gap shared by coordinate descent and
@@ -315,7 +362,7 @@ mod tests {
         let p = ElasticNet::lasso(0.7).with_l2(0.3).scalars::<f64>();
         let step = 0.5;
         for &v in &[-2.0, -0.2, 0.0, 0.3, 1.9] {
-            let z = p.prox(v, step);
+            let z = p.prox(step).apply(v);
             // Brute-force minimum on a fine grid.
             let f = |u: f64| (u - v).powi(2) / (2.0 * step) + 0.7 * u.abs() + 0.15 * u * u;
             let best = (-40_000..=40_000).map(|i| i as f64 * 1e-4).fold(f64::NAN, |b, u| {
@@ -328,8 +375,8 @@ mod tests {
             assert!((z - best).abs() < 2e-4, "prox({v}) = {z}, grid minimum at {best}");
         }
         let nn = ElasticNet::lasso(0.7).nonneg(true).scalars::<f64>();
-        assert_eq!(nn.prox(-3.0, 1.0), 0.0);
-        assert!((nn.prox(3.0, 1.0) - 2.3).abs() < 1e-15);
+        assert_eq!(nn.prox(1.0).apply(-3.0), 0.0);
+        assert!((nn.prox(1.0).apply(3.0) - 2.3).abs() < 1e-15);
     }
 
     #[test]

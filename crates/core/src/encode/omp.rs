@@ -32,7 +32,8 @@
 use super::{Encoder, Signal, SolveStatus};
 use crate::linalg::GrowingCholesky;
 use crate::{validate, Dictionary, Error, Float, Result};
-use faer::{ContiguousFwd, MatRef};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, ColMut, ColRef, ContiguousFwd, Mat, MatRef, Par};
 
 /// Orthogonal Matching Pursuit, by Batch-OMP (see the [module](self) docs).
 ///
@@ -133,6 +134,9 @@ pub struct OmpWorkspace<T> {
     support: Vec<usize>,
     /// Least-squares coefficients on `I`.
     gamma: Vec<T>,
+    /// `G[:, I]`, copied column by column as atoms are selected, so that the
+    /// correlation update is one matrix-vector product.
+    selected_gram: Mat<T>,
     /// `G[new, I]` for a Cholesky update.
     cross: Vec<T>,
     /// Non-negative OMP: the last feasible coefficients on `I`.
@@ -177,6 +181,7 @@ impl<T: Float> Encoder<T> for Omp {
             chol: GrowingCholesky::new(capacity),
             support: vec![0; capacity],
             gamma: vec![T::zero(); capacity],
+            selected_gram: Mat::zeros(dict.n_atoms(), capacity),
             cross: vec![T::zero(); capacity],
             feasible: vec![T::zero(); capacity],
             budget,
@@ -229,7 +234,7 @@ impl<T: Float> OmpWorkspace<T> {
                 break false;
             }
             n += 1;
-            residual_sq = self.fit(gram, alpha0, signal.norm_sq);
+            residual_sq = self.fit(alpha0, signal.norm_sq);
         };
         Outcome { n_active: n, n_iter: n, converged }
     }
@@ -290,7 +295,7 @@ impl<T: Float> OmpWorkspace<T> {
             }
             let n = self.chol.len();
             self.feasible[..n].copy_from_slice(&self.gamma[..n]);
-            residual_sq = self.refresh(gram, alpha0, signal.norm_sq);
+            residual_sq = self.refresh(alpha0, signal.norm_sq);
         };
         Outcome { n_active: self.chol.len(), n_iter: selections + removals, converged }
     }
@@ -307,6 +312,7 @@ impl<T: Float> OmpWorkspace<T> {
             return false;
         }
         self.support[n] = k;
+        self.selected_gram.col_as_slice_mut(n).copy_from_slice(col_k);
         true
     }
 
@@ -315,6 +321,10 @@ impl<T: Float> OmpWorkspace<T> {
         let n = self.chol.len();
         self.chol.remove(pos);
         self.support.copy_within(pos + 1..n, pos);
+        for j in pos..n - 1 {
+            let (left, right) = self.selected_gram.as_mut().split_at_col_mut(j + 1);
+            left.col_mut(j).copy_from(right.col(0));
+        }
         self.feasible.copy_within(pos + 1..n, pos);
     }
 
@@ -328,23 +338,31 @@ impl<T: Float> OmpWorkspace<T> {
     }
 
     /// Least-squares fit on the support, then [`OmpWorkspace::refresh`].
-    fn fit(&mut self, gram: GramRef<'_, T>, alpha0: &[T], norm_sq: T) -> T {
+    fn fit(&mut self, alpha0: &[T], norm_sq: T) -> T {
         self.solve(alpha0);
-        self.refresh(gram, alpha0, norm_sq)
+        self.refresh(alpha0, norm_sq)
     }
 
     /// With `gamma` the least-squares fit on the support: sets the residual
     /// correlations `alpha = alpha0 - G[:, I] gamma_I` (zero on the support,
     /// where they vanish in exact arithmetic, so that no atom is selected
     /// twice) and returns the residual energy `||x||^2 - alpha0_I^T gamma_I`.
-    fn refresh(&mut self, gram: GramRef<'_, T>, alpha0: &[T], norm_sq: T) -> T {
+    fn refresh(&mut self, alpha0: &[T], norm_sq: T) -> T {
         let n = self.chol.len();
         let (support, gamma) = (&self.support[..n], &self.gamma[..n]);
-        subtract_gram_columns(&mut self.alpha, alpha0, gram, support, gamma);
+        self.alpha.copy_from_slice(alpha0);
+        matmul(
+            ColMut::from_slice_mut(&mut self.alpha).as_mat_mut(),
+            Accum::Add,
+            self.selected_gram.as_ref().subcols(0, n),
+            ColRef::from_slice(gamma).as_mat(),
+            -T::one(),
+            Par::Seq,
+        );
         let mut explained = T::zero();
         for (&i, &g) in support.iter().zip(gamma) {
             self.alpha[i] = T::zero();
-            explained = explained + alpha0[i] * g;
+            explained += alpha0[i] * g;
         }
         (norm_sq - explained).max(T::zero())
     }
@@ -374,46 +392,84 @@ fn exact_fit_correlation<T: Float>(norm_sq: T) -> T {
     (norm_sq * T::epsilon()).sqrt()
 }
 
+/// Independent running maxima in [`select`], so that the scan is not one long
+/// dependency chain (and can be vectorised).
+const LANES: usize = 8;
+
 /// The atom with the largest normalised correlation `|alpha_k| / ||d_k||`
 /// (`alpha_k / ||d_k||` when `positive_only`) above `min_corr`; the first on
 /// ties.
 #[inline]
 fn select<T: Float>(alpha: &[T], inv_norms: &[T], min_corr: T, positive_only: bool) -> Option<usize> {
-    let mut best = min_corr;
-    let mut arg = None;
-    for (k, (&a, &w)) in alpha.iter().zip(inv_norms).enumerate() {
-        let corr = if positive_only { a * w } else { a.abs() * w };
-        if corr > best {
-            best = corr;
-            arg = Some(k);
+    let corr = |a: T, w: T| if positive_only { a * w } else { a.abs() * w };
+    let mut best = [min_corr; LANES];
+    let mut arg = [usize::MAX; LANES];
+    for (c, (a, w)) in alpha.chunks_exact(LANES).zip(inv_norms.chunks_exact(LANES)).enumerate() {
+        for l in 0..LANES {
+            let v = corr(a[l], w[l]);
+            let better = v > best[l];
+            best[l] = if better { v } else { best[l] };
+            arg[l] = if better { c * LANES + l } else { arg[l] };
         }
     }
-    arg
+    // Leftover atoms go to the lane of their index modulo LANES, after every
+    // earlier atom of that lane, so each lane keeps its first maximum.
+    for k in alpha.len() - alpha.len() % LANES..alpha.len() {
+        let v = corr(alpha[k], inv_norms[k]);
+        if v > best[k % LANES] {
+            best[k % LANES] = v;
+            arg[k % LANES] = k;
+        }
+    }
+    let mut winner: Option<(T, usize)> = None;
+    for (&v, &k) in best.iter().zip(&arg) {
+        if k != usize::MAX && winner.is_none_or(|(bv, bk)| v > bv || (v == bv && k < bk)) {
+            winner = Some((v, k));
+        }
+    }
+    winner.map(|(_, k)| k)
 }
 
-/// `alpha = alpha0 - G[:, I] gamma`, four contiguous Gram columns per pass so
-/// that `alpha` is loaded and stored once per four atoms (the hot loop).
-#[inline]
-fn subtract_gram_columns<T: Float>(
-    alpha: &mut [T],
-    alpha0: &[T],
-    gram: GramRef<'_, T>,
-    support: &[usize],
-    gamma: &[T],
-) {
-    alpha.copy_from_slice(alpha0);
-    let col = |i: usize| gram.col(i).as_slice();
-    let mut quads = support.chunks_exact(4).zip(gamma.chunks_exact(4));
-    for (s, g) in quads.by_ref() {
-        let (c0, c1, c2, c3) = (col(s[0]), col(s[1]), col(s[2]), col(s[3]));
-        for ((((a, &x0), &x1), &x2), &x3) in alpha.iter_mut().zip(c0).zip(c1).zip(c2).zip(c3) {
-            *a = *a - g[0] * x0 - g[1] * x1 - g[2] * x2 - g[3] * x3;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plain sequential scan `select` must agree with.
+    fn first_max(alpha: &[f64], inv_norms: &[f64], min_corr: f64, positive_only: bool) -> Option<usize> {
+        let mut best = (min_corr, None);
+        for (k, (&a, &w)) in alpha.iter().zip(inv_norms).enumerate() {
+            let corr = if positive_only { a * w } else { a.abs() * w };
+            if corr > best.0 {
+                best = (corr, Some(k));
+            }
         }
+        best.1
     }
-    let rest = support.len() - support.len() % 4;
-    for (&i, &g) in support[rest..].iter().zip(&gamma[rest..]) {
-        for (a, &x) in alpha.iter_mut().zip(col(i)) {
-            *a = *a - g * x;
+
+    #[test]
+    fn lane_scan_selects_the_first_maximum() {
+        // Values from a small set so that ties are frequent; lengths cover
+        // whole chunks, leftovers and fewer atoms than lanes.
+        let mut state = 7u64;
+        for len in [1, 3, 8, 13, 16, 29, 64, 100] {
+            for _ in 0..50 {
+                let mut draw = || {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    ((state >> 33) % 7) as f64 - 3.0
+                };
+                let alpha: Vec<f64> = (0..len).map(|_| draw()).collect();
+                // Weights 0.5, 1 and 2 make equal products from unequal values.
+                let inv_norms: Vec<f64> = (0..len).map(|_| 2f64.powi((draw() as i32).rem_euclid(3) - 1)).collect();
+                for positive_only in [false, true] {
+                    for min_corr in [0.0, 1.5, 5.0] {
+                        assert_eq!(
+                            select(&alpha, &inv_norms, min_corr, positive_only),
+                            first_max(&alpha, &inv_norms, min_corr, positive_only),
+                            "{alpha:?}, positive_only {positive_only}, min_corr {min_corr}"
+                        );
+                    }
+                }
+            }
         }
     }
 }

@@ -14,7 +14,10 @@
 //! code can be worse), and every dictionary update is a descent step for
 //! fixed codes. So the recorded objective never increases. Atoms that no code
 //! uses are replaced by the worst-represented samples (largest residual),
-//! which leaves the objective unchanged.
+//! which leaves the objective unchanged. The one exception is the optional
+//! clearing of near-duplicate atoms ([`BatchOptions::clear_coherent_atoms`],
+//! on by default), which trades a rise of the objective in the iterations
+//! where it fires for escaping poor local minima.
 
 use super::atom_update::update_atoms;
 use super::init::{initial_dictionary, Init};
@@ -23,7 +26,7 @@ use crate::encode::{encode_into, Encoder, Start};
 use crate::linalg::{gemm, par};
 use crate::{validate, Dictionary, Error, Float, Result};
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef};
+use faer::{Accum, Mat, MatMut, MatRef};
 use std::ops::ControlFlow;
 
 /// The dictionary step of batch learning.
@@ -35,15 +38,21 @@ pub enum DictionaryUpdate {
     BlockCoordinate,
     /// Method of optimal directions: `D = (Z^T Z)^-1 Z^T X`, then unit-norm
     /// atoms with the codes rescaled to match ([`mod_update::update_mod`]).
+    /// Meant for l0 encoders (OMP): rescaling the codes changes a penalty, so
+    /// with a Lasso encoder the objective may rise.
     Mod,
     /// K-SVD: each atom and its non-zero coefficients from the best rank-1
     /// approximation (SVD) of the residual restricted to the samples using it
-    /// ([`ksvd::update_ksvd`]).
+    /// ([`ksvd::update_ksvd`]). Meant for l0 encoders (OMP): the updated
+    /// coefficients ignore any penalty and sign constraint of the encoder.
     Ksvd,
     /// Approximate K-SVD: one power-iteration step instead of the SVD, the
     /// restricted residual never formed ([`ksvd::update_ksvd`]).
     ApproxKsvd,
 }
+
+/// Absolute cosine above which [`BatchOptions::clear_coherent_atoms`] replaces an atom.
+const CLEARING_COHERENCE: f64 = 0.99;
 
 /// Options of [`fit`].
 #[derive(Debug, Clone, PartialEq)]
@@ -61,15 +70,31 @@ pub struct BatchOptions<T> {
     pub tol: f64,
     /// Keep the atoms non-negative (block-coordinate update only).
     pub nonneg_dictionary: bool,
+    /// After each dictionary step, also replace every atom whose absolute
+    /// cosine with another atom exceeds 0.99 by a worst-represented sample,
+    /// dropping its codes (Rubinstein's K-SVD toolbox). This escapes the
+    /// local minima where two atoms learn the same direction, but the
+    /// objective may rise in the iterations where it fires; without it the
+    /// objective never increases.
+    pub clear_coherent_atoms: bool,
     /// Seed of the random initialisation.
     pub seed: u64,
 }
 
 impl<T> BatchOptions<T> {
     /// Defaults: samples as first atoms, at most 50 iterations, `tol` 1e-6,
-    /// signed atoms, seed 0.
+    /// signed atoms, coherent atoms cleared, seed 0.
     pub fn new(n_atoms: usize, update: DictionaryUpdate) -> Self {
-        Self { n_atoms, update, init: Init::Samples, max_iter: 50, tol: 1e-6, nonneg_dictionary: false, seed: 0 }
+        Self {
+            n_atoms,
+            update,
+            init: Init::Samples,
+            max_iter: 50,
+            tol: 1e-6,
+            nonneg_dictionary: false,
+            clear_coherent_atoms: true,
+            seed: 0,
+        }
     }
 }
 
@@ -158,19 +183,21 @@ pub fn fit<T: Float, E: Encoder<T>>(
         }
 
         residual_into(&mut residual, x, codes_t.as_ref(), atoms.as_ref());
+        let coherence = options.clear_coherent_atoms.then_some(CLEARING_COHERENCE);
+        let cleared =
+            replace_atoms(&mut atoms, codes_t.as_mut(), &mut residual, x, options.nonneg_dictionary, coherence);
         for (i, obj) in sample_objective.iter_mut().enumerate() {
             let r = residual.row(i);
             let res_sq: f64 = r.iter().map(|v| v.as_f64() * v.as_f64()).sum();
             *obj = 0.5 * res_sq + encoder.penalty(codes_t.col_as_slice(i)).as_f64();
         }
-        replace_unused_atoms(&mut atoms, codes_t.as_ref(), residual.as_ref(), x, options.nonneg_dictionary);
         dictionary = Dictionary::new(atoms.clone())?;
 
         let value = sample_objective.iter().sum::<f64>() / n as f64;
         let previous = objective.last().copied();
         objective.push(value);
         converged = match previous {
-            Some(prev) => prev - value <= options.tol * prev.abs(),
+            Some(prev) => cleared == 0 && prev - value <= options.tol * prev.abs(),
             None => value == 0.0,
         };
         let report = Progress {
@@ -203,35 +230,68 @@ pub(crate) fn residual_into<T: Float>(
     matmul(residual.as_mut(), Accum::Add, codes_t.transpose(), atoms, -T::one(), par());
 }
 
-/// Replaces every atom that no code uses by one of the worst-represented
-/// samples (largest residual norm), normalised, distinct; the codes of these
-/// atoms are zero, so the objective does not change.
-fn replace_unused_atoms<T: Float>(
+/// Replaces atoms by the worst-represented samples (largest residual norm,
+/// each used once), normalised: every atom that no code uses (the objective
+/// does not change) and, with `coherence` set, every atom whose absolute
+/// cosine with another atom exceeds it (its codes are set to zero and the
+/// residual updated, so the objective may rise). The clearing step of
+/// Rubinstein's K-SVD toolbox (`cleardict`, threshold 0.99). Returns how many
+/// used atoms were cleared.
+fn replace_atoms<T: Float>(
     atoms: &mut Mat<T>,
-    codes_t: MatRef<'_, T>,
-    residual: MatRef<'_, T>,
+    mut codes_t: MatMut<'_, T>,
+    residual: &mut Mat<T>,
     x: MatRef<'_, T>,
     nonneg: bool,
-) {
-    let unused: Vec<usize> = (0..atoms.nrows()).filter(|&j| codes_t.row(j).iter().all(|&c| c == T::zero())).collect();
-    if unused.is_empty() {
-        return;
-    }
-    let norms = crate::linalg::row_norms(residual);
+    coherence: Option<f64>,
+) -> usize {
+    let (k, p) = atoms.shape();
+    let norms = crate::linalg::row_norms(residual.as_ref());
     let mut worst: Vec<usize> = (0..x.nrows()).collect();
     worst.sort_by(|&a, &b| norms[b].partial_cmp(&norms[a]).unwrap_or(std::cmp::Ordering::Equal));
     let mut candidates = worst.into_iter();
-    let mut row = vec![T::zero(); x.ncols()];
-    for j in unused {
+    let mut row = vec![T::zero(); p];
+    let mut atom = vec![T::zero(); p];
+    let mut other = vec![T::zero(); p];
+    let mut cleared = 0;
+    for j in 0..k {
+        let unused = codes_t.as_ref().row(j).iter().all(|&c| c == T::zero());
+        let duplicate = !unused
+            && coherence.is_some_and(|limit| {
+                copy_row(atoms.as_ref(), j, &mut atom);
+                let own = crate::linalg::dot(&atom, &atom).sqrt();
+                (0..k).filter(|&i| i != j).any(|i| {
+                    copy_row(atoms.as_ref(), i, &mut other);
+                    let cos = crate::linalg::dot(&atom, &other) / (own * crate::linalg::dot(&other, &other).sqrt());
+                    cos.abs().as_f64() > limit
+                })
+            });
+        if !(unused || duplicate) {
+            continue;
+        }
         let found = candidates.by_ref().any(|i| {
             copy_row(x, i, &mut row);
             normalize_atom(&mut row, nonneg)
         });
         if !found {
-            return;
+            break;
+        }
+        if duplicate {
+            cleared += 1;
+            // Drop the atom's contribution: r_i += z_ij d_j.
+            for i in 0..codes_t.ncols() {
+                let c = codes_t[(j, i)];
+                if c != T::zero() {
+                    for f in 0..p {
+                        residual[(i, f)] += c * atoms[(j, f)];
+                    }
+                    codes_t[(j, i)] = T::zero();
+                }
+            }
         }
         for (f, &v) in row.iter().enumerate() {
             atoms[(j, f)] = v;
         }
     }
+    cleared
 }

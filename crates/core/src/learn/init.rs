@@ -28,11 +28,11 @@ pub enum Init<T> {
 ///
 /// ```
 /// use sparsecode::learn::init::{initial_dictionary, Init};
-/// let x = faer::mat![[3.0, 4.0], [1.0, 0.0], [0.0, 2.0]];
+/// let x = faer::mat![[3.0f64, 4.0], [1.0, 0.0], [0.0, 2.0]];
 /// let d = initial_dictionary(x.as_ref(), 2, &Init::Svd, false, 0).unwrap();
 /// assert_eq!((d.nrows(), d.ncols()), (2, 2));
 /// let norm0 = (d[(0, 0)] * d[(0, 0)] + d[(0, 1)] * d[(0, 1)]).sqrt();
-/// assert!((norm0 - 1.0f64).abs() < 1e-12);
+/// assert!((norm0 - 1.0).abs() < 1e-12);
 /// ```
 pub fn initial_dictionary<T: Float>(
     x: MatRef<'_, T>,

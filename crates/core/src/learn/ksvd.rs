@@ -32,12 +32,12 @@ use faer::{Mat, MatMut, Par};
 /// // One atom used by two samples with wrong coefficients: K-SVD finds the
 /// // exact rank-1 fit of x = [[2, 0], [4, 0]].
 /// let x = faer::mat![[2.0, 0.0], [4.0, 0.0]];
-/// let mut atoms = faer::mat![[0.6, 0.8]];
+/// let mut atoms = faer::mat![[0.6f64, 0.8]];
 /// let mut codes_t = faer::mat![[1.0, 1.0]];
 /// let mut residual = faer::mat![[1.4, -0.8], [3.4, -0.8]];
 /// update_ksvd(&mut atoms, codes_t.as_mut(), &mut residual, false);
 /// assert!(residual.as_ref().norm_max() < 1e-12);
-/// assert!((atoms[(0, 0)].abs() - 1.0f64).abs() < 1e-12);
+/// assert!((atoms[(0, 0)].abs() - 1.0).abs() < 1e-12);
 /// ```
 pub fn update_ksvd<T: Float>(atoms: &mut Mat<T>, mut codes_t: MatMut<'_, T>, residual: &mut Mat<T>, approximate: bool) {
     let (k, p) = atoms.shape();
@@ -94,7 +94,7 @@ fn power_step<T: Float>(residual: &Mat<T>, support: &[usize], g: &[T], old_atom:
     for (f, v) in d.iter_mut().enumerate() {
         *v = gg * old_atom[f];
         for (r, &i) in support.iter().enumerate() {
-            *v = *v + residual[(i, f)] * g[r];
+            *v += residual[(i, f)] * g[r];
         }
     }
     super::normalize_atom(d, false)
@@ -120,7 +120,7 @@ fn top_right_singular_vector<T: Float>(
     let mut mem = MemBuffer::new(scratch);
     let ok =
         svd::svd(e.as_ref(), s.as_mut(), None, Some(v.as_mut()), Par::Seq, MemStack::new(&mut mem), Default::default());
-    if ok.is_err() || !(s.column_vector()[0] > T::zero()) {
+    if ok.is_err() || s.column_vector()[0] <= T::zero() {
         return false;
     }
     let sign =

@@ -15,7 +15,7 @@
 //!
 //! Every learner is generic over the encoder `E: Encoder<T>`: pass
 //! [`crate::encode::omp::Omp`] for l0 codes (K-SVD, MOD) or a Lasso solver (or
-//! the [`crate::encode::method::Method`] enum). Codes are non-negative when the
+//! the `encode::method::Method` enum over all encoders). Codes are non-negative when the
 //! encoder makes them so; the dictionary is kept non-negative with
 //! `nonneg_dictionary`.
 //!
@@ -150,7 +150,7 @@ pub(crate) fn project_atom<T: Float>(atom: &mut [T], nonneg: bool) -> T {
     if norm > T::one() {
         let inv = norm.recip();
         for v in atom.iter_mut() {
-            *v = *v * inv;
+            *v *= inv;
         }
     }
     norm
@@ -165,12 +165,12 @@ pub(crate) fn normalize_atom<T: Float>(atom: &mut [T], nonneg: bool) -> bool {
         }
     }
     let norm = crate::linalg::dot(atom, atom).sqrt();
-    if !(norm > T::zero()) {
+    if norm <= T::zero() {
         return false;
     }
     let inv = norm.recip();
     for v in atom.iter_mut() {
-        *v = *v * inv;
+        *v *= inv;
     }
     true
 }

@@ -50,7 +50,7 @@ pub fn update_mod<T: Float>(atoms: &mut Mat<T>, mut codes_t: MatMut<'_, T>, x: M
     let factor = loop {
         let mut l = a_used.clone();
         for r in 0..u {
-            l[(r, r)] = l[(r, r)] + ridge;
+            l[(r, r)] += ridge;
         }
         // A pivot below machine precision (relative) means a numerically
         // singular system, whose solution would be rounding noise.
@@ -71,7 +71,7 @@ pub fn update_mod<T: Float>(atoms: &mut Mat<T>, mut codes_t: MatMut<'_, T>, x: M
                 atoms[(j, f)] = solution[(r, f)] * inv;
             }
             for i in 0..codes_t.ncols() {
-                codes_t[(j, i)] = codes_t[(j, i)] * norm;
+                codes_t[(j, i)] *= norm;
             }
         } else {
             // The least-squares atom is zero: it contributes nothing, so drop

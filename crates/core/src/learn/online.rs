@@ -57,9 +57,12 @@ pub struct OnlineParams {
 }
 
 impl Default for OnlineParams {
-    /// `forget_rate` 1, `objective_smoothing` 0.05, signed atoms, seed 0.
+    /// `forget_rate` 10 (the statistics remember about the last `1/11` of
+    /// the stream: fast enough to forget codes from early dictionaries,
+    /// which planted-recovery experiments need), `objective_smoothing` 0.05,
+    /// signed atoms, seed 0.
     fn default() -> Self {
-        Self { forget_rate: 1.0, objective_smoothing: 0.05, nonneg_dictionary: false, seed: 0 }
+        Self { forget_rate: 10.0, objective_smoothing: 0.05, nonneg_dictionary: false, seed: 0 }
     }
 }
 
@@ -335,7 +338,7 @@ impl<T: Float, E: Encoder<T>> OnlineLearner<T, E> {
         for (i, w) in raw.iter().enumerate() {
             let w = T::of(w / total);
             for j in 0..weighted.ncols() {
-                weighted[(i, j)] = weighted[(i, j)] * w;
+                weighted[(i, j)] *= w;
             }
         }
         scale(&mut self.a, beta);
@@ -449,7 +452,7 @@ impl<T: Float, E: Encoder<T>> OnlineLearner<T, E> {
 fn scale<T: Float>(m: &mut Mat<T>, factor: T) {
     for j in 0..m.ncols() {
         for i in 0..m.nrows() {
-            m[(i, j)] = m[(i, j)] * factor;
+            m[(i, j)] *= factor;
         }
     }
 }

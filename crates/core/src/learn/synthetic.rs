@@ -86,7 +86,7 @@ pub fn planted<T: Float>(spec: &PlantedSpec) -> Result<Planted<T>> {
         for j in 0..spec.n_features {
             for i in 0..spec.n_samples {
                 let e: f64 = StandardNormal.sample(&mut rng);
-                x[(i, j)] = x[(i, j)] + T::of(spec.noise * e);
+                x[(i, j)] += T::of(spec.noise * e);
             }
         }
     }
