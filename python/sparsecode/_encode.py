@@ -12,10 +12,12 @@ _USE_N_NONZERO = ("omp", "lars")
 def _regularization(algorithm, n_features, n_components, n_nonzero_coefs, alpha):
     """scikit-learn's defaults: OMP/LARS keep ``n_features / 10`` atoms (at least
     1, at most all); the penalised methods use ``alpha = 1``."""
+    if algorithm == "omp" and alpha is not None:
+        return None, alpha  # the residual tolerance overrides the atom count
     if algorithm in _USE_N_NONZERO:
-        if n_nonzero_coefs is None and (alpha is None or algorithm == "lars"):
+        if n_nonzero_coefs is None:
             n_nonzero_coefs = int(min(max(n_features / 10, 1), n_components))
-        return n_nonzero_coefs, alpha
+        return n_nonzero_coefs, None
     return n_nonzero_coefs, 1.0 if alpha is None else alpha
 
 

@@ -28,8 +28,23 @@ class _LearnerBase(_SparseCodingMixin, BaseEstimator):
     """What every learner shares: input checks, the number of atoms, tags."""
 
     def _check_fit_input(self, X, reset=True):
-        X = validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, ensure_min_samples=2)
-        return X
+        # A first fit needs two samples to learn from; later mini-batches may hold one.
+        return validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, ensure_min_samples=2 if reset else 1)
+
+    def _progress(self):
+        """The callback handed to the core: the user's, printing first when ``verbose``."""
+        if not getattr(self, "verbose", False):
+            return self.callback
+        user = self.callback
+
+        def report(info):
+            print(
+                f"[{type(self).__name__}] iteration {info['iteration']}/{info['max_iter']}: "
+                f"objective {info['objective']:.6g}, dictionary change {info['dictionary_change']:.3g}"
+            )
+            return None if user is None else user(info)
+
+        return report
 
     def _n_atoms(self, X):
         return X.shape[1] if self.n_components is None else self.n_components
@@ -90,7 +105,6 @@ class DictionaryLearning(_LearnerBase):
         "fit_algorithm": [StrOptions({"lars", "cd", "omp"})],
         "fit_n_nonzero_coefs": [Interval(Integral, 1, None, closed="left"), None],
         "dict_update": [StrOptions({"bcd", "mod"})],
-        "code_init": [None, np.ndarray],
         "verbose": ["verbose"],
     }
 
@@ -106,7 +120,6 @@ class DictionaryLearning(_LearnerBase):
         transform_n_nonzero_coefs=None,
         transform_alpha=None,
         n_jobs=None,
-        code_init=None,
         dict_init=None,
         callback=None,
         verbose=False,
@@ -127,7 +140,6 @@ class DictionaryLearning(_LearnerBase):
         self.transform_n_nonzero_coefs = transform_n_nonzero_coefs
         self.transform_alpha = transform_alpha
         self.n_jobs = n_jobs
-        self.code_init = code_init
         self.dict_init = dict_init
         self.callback = callback
         self.verbose = verbose
@@ -182,7 +194,7 @@ class DictionaryLearning(_LearnerBase):
             svd_init=True,
             seed=seed_from(self.random_state),
             n_jobs=resolve_n_jobs(self.n_jobs),
-            callback=self.callback,
+            callback=self._progress(),
         )
         self.components_ = dictionary
         self.error_ = np.asarray(objective)
@@ -239,7 +251,7 @@ class KSVD(_LearnerBase):
 
     _parameter_constraints = {
         **_SparseCodingMixin._coding_parameter_constraints,
-        **_LEARNING_CONSTRAINTS,
+        **{k: v for k, v in _LEARNING_CONSTRAINTS.items() if k != "positive_dict"},
         "n_nonzero_coefs": [Interval(Integral, 1, None, closed="left"), None],
         "approximate": ["boolean"],
     }
@@ -262,7 +274,6 @@ class KSVD(_LearnerBase):
         n_jobs=None,
         random_state=None,
         callback=None,
-        positive_dict=False,
     ):
         self.n_components = n_components
         self.n_nonzero_coefs = n_nonzero_coefs
@@ -279,13 +290,10 @@ class KSVD(_LearnerBase):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.callback = callback
-        self.positive_dict = positive_dict
 
     def fit(self, X, y=None):
         """Learns ``components_`` from ``X`` (n_samples, n_features)."""
         self._validate_params()
-        if self.positive_dict:
-            raise ValueError("positive_dict=True is not available with K-SVD (its atoms come from an SVD)")
         X = self._check_fit_input(X)
         n_atoms = self._n_atoms(X)
         dictionary, _, objective, n_iter, _ = _sparsecode.learn_batch(
@@ -301,7 +309,7 @@ class KSVD(_LearnerBase):
             svd_init=False,
             seed=seed_from(self.random_state),
             n_jobs=resolve_n_jobs(self.n_jobs),
-            callback=self.callback,
+            callback=self._progress(),
         )
         self.components_ = dictionary
         self.error_ = np.asarray(objective)
@@ -442,7 +450,7 @@ class MiniBatchDictionaryLearning(_LearnerBase):
             svd_init=True,
             seed=self._seed,
             n_jobs=resolve_n_jobs(self.n_jobs),
-            callback=self.callback,
+            callback=self._progress(),
         )
 
     def _keep(self, state, X):

@@ -13,5 +13,6 @@
 pub mod commands;
 pub mod context;
 pub mod io;
+pub mod model;
 pub mod plot;
 pub mod progress;

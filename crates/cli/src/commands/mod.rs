@@ -21,15 +21,25 @@
 //! (`bail!`, `.context(...)`); `main` prints them as one `error:` line and
 //! exits with status 1. Core errors (`sparsecode::Error`) convert with `?`.
 
+pub mod analyze;
+pub mod demo;
+pub mod denoise;
 pub mod encode;
+pub mod inpaint;
 pub mod inspect;
+pub mod learn;
 
 use crate::context::Context;
 
 /// The subcommands of `sparsecode`.
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
+    Demo(demo::Args),
     Encode(encode::Args),
+    Learn(learn::Args),
+    Denoise(denoise::Args),
+    Inpaint(inpaint::Args),
+    Analyze(analyze::Args),
     Inspect(inspect::Args),
 }
 
@@ -39,6 +49,11 @@ impl Command {
         match self {
             Command::Encode(args) => encode::run(args, ctx),
             Command::Inspect(args) => inspect::run(args, ctx),
+            Command::Learn(args) => learn::run(args, ctx),
+            Command::Denoise(args) => denoise::run(args, ctx),
+            Command::Inpaint(args) => inpaint::run(args, ctx),
+            Command::Analyze(args) => analyze::run(args, ctx),
+            Command::Demo(args) => demo::run(args, ctx),
         }
     }
 }

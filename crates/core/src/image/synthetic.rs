@@ -13,7 +13,7 @@ pub const MIN_SYNTHETIC_SIDE: usize = 16;
 /// A `height x width` image with values in `[0, 1]`: a shaded background, a
 /// square of stripes at 30 degrees, a textured quadrant (a sum of sinusoids
 /// with orientations and periods drawn for `seed`) holding a dark triangle, a
-/// shaded bright disk, a checkerboard and a thin diagonal line. Stripe and
+/// shaded bright disk, a thin diagonal line beside it and a checkerboard. Stripe and
 /// checker periods are in pixels (7 and 8), so 8x8 patches see whole periods
 /// at every size.
 ///
@@ -64,7 +64,7 @@ pub fn synthetic_image<T: Float>(height: usize, width: usize, seed: u64) -> Resu
         if (0.56..0.95).contains(&u) && (0.6..0.95).contains(&v) {
             value = if ((i / 8) + (j / 8)) % 2 == 0 { 0.25 } else { 0.75 };
         }
-        if ((x / w - y / h).abs() * w.min(h)) < 1.0 && u > 0.5 && v < 0.5 && r >= 0.18 {
+        if ((u + v - 1.0).abs() * w.min(h)) < 1.0 && u > 0.5 && v < 0.5 && r >= 0.18 {
             value = 0.95;
         }
         T::of(value.clamp(0.0, 1.0))
