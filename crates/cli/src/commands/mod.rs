@@ -19,6 +19,8 @@
 //! (`bail!`, `.context(...)`); `main` prints them as one `error:` line and
 //! exits with status 1. Core errors (`sparsecode::Error`) convert with `?`.
 
+pub mod cdl;
+pub mod csc;
 pub mod inspect;
 
 use crate::context::Context;
@@ -28,6 +30,10 @@ use crate::context::Context;
 pub enum Command {
     /// Show the shape, dtype and value range of an array, image or sound file.
     Inspect(inspect::Args),
+    /// Convolutional sparse coding with fixed filters.
+    Csc(csc::Args),
+    /// Learn convolutional filters (convolutional dictionary learning).
+    Cdl(cdl::Args),
 }
 
 impl Command {
@@ -35,6 +41,8 @@ impl Command {
     pub fn run(&self, ctx: &Context) -> anyhow::Result<()> {
         match self {
             Command::Inspect(args) => inspect::run(args, ctx),
+            Command::Csc(args) => csc::run(args, ctx),
+            Command::Cdl(args) => cdl::run(args, ctx),
         }
     }
 }
