@@ -8,6 +8,7 @@ scikit-learn-compatible estimators and functions (signals and atoms are rows:
 
 from ._coder import SparseCoder
 from ._encode import sparse_encode
+from ._image import extract_patches_2d, reconstruct_from_patches_2d
 from ._learn import KSVD, DictionaryLearning, MiniBatchDictionaryLearning
 from ._omp import OrthogonalMatchingPursuit
 from ._sparsecode import __version__
@@ -18,6 +19,8 @@ __all__ = [
     "MiniBatchDictionaryLearning",
     "OrthogonalMatchingPursuit",
     "SparseCoder",
+    "extract_patches_2d",
+    "reconstruct_from_patches_2d",
     "sparse_encode",
     "__version__",
 ]

@@ -252,3 +252,28 @@ def test_extension_rejects_wrong_types_without_crashing(problem):
         sparsecode._sparsecode.encode([[1.0]], D, "omp")
     with pytest.raises(TypeError, match="dictionary must have dtype float64 like the signals, got float32"):
         sparsecode._sparsecode.encode(X, D.astype(np.float32), "omp")
+
+
+def test_gil_is_released_while_coding(rng):
+    import threading
+    import time
+
+    D = rng.standard_normal((128, 32))
+    X = rng.standard_normal((1500, 32))
+    state = {"running": False, "done": False}
+
+    def work():
+        state["running"] = True
+        sparse_encode(X, D, algorithm="lasso_lars", alpha=1.0, n_jobs=1)
+        state["done"] = True
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    # This thread wakes up every millisecond; each wake-up needs the GIL. Were
+    # the GIL held for the whole call, it could not wake up until the call ends.
+    wakeups = 0
+    while not state["done"]:
+        time.sleep(1e-3)
+        wakeups += state["running"] and not state["done"]
+    worker.join()
+    assert wakeups >= 20

@@ -73,13 +73,15 @@ def test_minibatch_held_out_error_comparable_to_sklearn(rng):
     if os.path.exists(path):
         from sklearn.feature_extraction.image import extract_patches_2d
 
-        patches = extract_patches_2d(np.load(path), (8, 8), max_patches=3000, random_state=0).reshape(-1, 64)
+        patches = extract_patches_2d(np.load(path), (8, 8), max_patches=2000, random_state=0).reshape(-1, 64)
         X = patches - patches.mean(axis=1, keepdims=True)
+        alpha = 0.1
     else:
         print("shared/data absent: planted data instead of image patches")
-        X, _ = planted(rng, n_samples=3000, n_features=64, n_atoms=48, k=4, noise=0.05)
-    train, test = X[:2000], X[2000:]
-    params = dict(n_components=48, alpha=0.1, batch_size=100, max_iter=5, random_state=0)
+        X, _ = planted(rng, n_samples=2000, n_features=64, n_atoms=48, k=4, noise=0.05)
+        alpha = 1.0
+    train, test = X[:1000], X[1000:]
+    params = dict(n_components=48, alpha=alpha, batch_size=100, max_iter=3, random_state=0)
     ours = MiniBatchDictionaryLearning(**params).fit(train)
     theirs = SkMiniBatch(**params).fit(train)
 

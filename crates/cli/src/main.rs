@@ -25,7 +25,9 @@ A typical workflow:
   3. inspect the result            --report report.json gives per-signal residuals,
                                    objectives and non-zero counts
 
-Run `sparsecode <COMMAND> --help` for the options of each command.";
+Run `sparsecode <COMMAND> --help` for the options of each command. Exit status:
+0 on success, 1 on an error (one `error:` line on stderr), 2 on a malformed
+command line.";
 
 /// Sparse coding, dictionary learning and convolutional sparse coding.
 #[derive(Debug, Parser)]
@@ -33,14 +35,14 @@ Run `sparsecode <COMMAND> --help` for the options of each command.";
 struct Cli {
     /// Worker threads for the parallel parts (default: one per core). Results do
     /// not depend on it.
-    #[arg(long, global = true, value_name = "N")]
+    #[arg(long, global = true, value_name = "N", help_heading = "Global options")]
     threads: Option<usize>,
     /// Hide progress bars and informational messages (errors are still printed).
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, help_heading = "Global options")]
     quiet: bool,
     /// Seed of every random choice (initialisations, sampling, noise), for
     /// reproducible runs.
-    #[arg(long, global = true, default_value_t = 0)]
+    #[arg(long, global = true, default_value_t = 0, help_heading = "Global options")]
     seed: u64,
     #[command(subcommand)]
     command: commands::Command,

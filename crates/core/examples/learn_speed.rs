@@ -7,7 +7,8 @@
 //! - K-SVD and approximate K-SVD on 20,000 patches, 128 atoms, 5 non-zeros:
 //!   time per iteration.
 //!
-//! Run: `cargo run --release -p sparsecode --example learn_speed [epochs] [batch_size]`.
+//! Run: `cargo run --release -p sparsecode --example learn_speed [epochs] [batch_size] [forget_rate]`
+//! (the data folder is `shared/data` next to the repository, or `$SPARSECODE_DATA`).
 
 use faer::Mat;
 use sparsecode::encode::omp::Omp;
@@ -21,16 +22,16 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Instant;
 
-const CROPS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/images/crops");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
 const IMAGES: [&str; 7] = ["astronaut", "brick", "camera", "chelsea", "coffee", "grass", "gravel"];
 
 /// `train` and `held_out` patches per image, disjoint, each with its mean removed.
-fn patches(train: usize, held_out: usize) -> Option<(Mat<f64>, Mat<f64>)> {
+fn patches(crops: &Path, train: usize, held_out: usize) -> Option<(Mat<f64>, Mat<f64>)> {
     let grid = PatchGrid::new((256, 256), (8, 8)).unwrap();
     let per_image = (train + held_out).div_ceil(IMAGES.len());
     let mut rows = Vec::new();
     for (k, name) in IMAGES.iter().enumerate() {
-        let path = Path::new(CROPS).join(format!("{name}_256.npy"));
+        let path = crops.join(format!("{name}_256.npy"));
         let array: ndarray::Array2<f64> = ndarray_npy::read_npy(&path).ok()?;
         let image = Mat::from_fn(256, 256, |i, j| array[[i, j]]);
         let indices = grid.sample_indices(per_image, k as u64).unwrap();
@@ -55,17 +56,22 @@ fn mean_objective<E: Encoder<f64>>(encoder: &E, dict: &Dictionary<f64>, x: &Mat<
 fn main() {
     let epochs: usize = std::env::args().nth(1).map_or(2, |a| a.parse().expect("epochs"));
     let batch_size: usize = std::env::args().nth(2).map_or(256, |a| a.parse().expect("batch size"));
-    let Some((train, held_out)) = patches(200_000, 10_000) else {
-        println!("skipping: no image crops at {CROPS}");
+    let defaults = OnlineParams::default();
+    let forget_rate: f64 = std::env::args().nth(3).map_or(defaults.forget_rate, |a| a.parse().expect("forget rate"));
+    let data = std::env::var("SPARSECODE_DATA").unwrap_or_else(|_| DATA.to_string());
+    let crops = Path::new(&data).join("images/crops");
+    let Some((train, held_out)) = patches(&crops, 200_000, 10_000) else {
+        println!("skipping: no image crops at {} (set SPARSECODE_DATA to the data folder)", crops.display());
         return;
     };
     println!("threads: {}", rayon::current_num_threads());
     let omp = Omp::with_n_nonzero(5);
 
     let mut learner =
-        OnlineLearner::from_data(omp, train.as_ref(), 256, &Init::Samples, OnlineParams::default()).unwrap();
+        OnlineLearner::from_data(omp, train.as_ref(), 256, &Init::Samples, OnlineParams { forget_rate, ..defaults })
+            .unwrap();
     println!(
-        "online, 256 atoms, {} patches, batch {batch_size}: held-out objective at start {:.5}",
+        "online, 256 atoms, {} patches, batch {batch_size}, forget rate {forget_rate}: held-out objective at start {:.5}",
         train.nrows(),
         mean_objective(&omp, learner.dictionary(), &held_out)
     );

@@ -20,6 +20,7 @@ pub struct Dictionary<T: Float> {
     atoms: Mat<T>,
     norms: Vec<T>,
     gram: OnceLock<Mat<T>>,
+    columns: OnceLock<Mat<T>>,
     lipschitz: OnceLock<T>,
 }
 
@@ -29,6 +30,7 @@ impl<T: Float> Clone for Dictionary<T> {
             atoms: self.atoms.clone(),
             norms: self.norms.clone(),
             gram: self.gram.clone(),
+            columns: self.columns.clone(),
             lipschitz: self.lipschitz.clone(),
         }
     }
@@ -44,10 +46,10 @@ impl<T: Float> Dictionary<T> {
         let norms = linalg::row_norms(atoms.as_ref());
         let scale = norms.iter().fold(T::zero(), |a, &b| num_traits::Float::max(a, b));
         let tiny = T::epsilon() * scale.max(T::min_positive_value());
-        if let Some((index, n)) = norms.iter().enumerate().find(|(_, &n)| !(n > tiny)) {
+        if let Some((index, n)) = norms.iter().enumerate().find(|(_, &n)| n <= tiny || n.is_nan()) {
             return Err(Error::ZeroNormAtom { index, norm: n.as_f64() });
         }
-        Ok(Self { atoms, norms, gram: OnceLock::new(), lipschitz: OnceLock::new() })
+        Ok(Self { atoms, norms, gram: OnceLock::new(), columns: OnceLock::new(), lipschitz: OnceLock::new() })
     }
 
     /// Like [`Dictionary::new`], but first scales every atom to unit norm.
@@ -56,12 +58,12 @@ impl<T: Float> Dictionary<T> {
         validate::finite("dictionary", atoms.as_ref())?;
         let norms = linalg::row_norms(atoms.as_ref());
         for (i, &n) in norms.iter().enumerate() {
-            if !(n > T::zero()) {
+            if n <= T::zero() || n.is_nan() {
                 return Err(Error::ZeroNormAtom { index: i, norm: n.as_f64() });
             }
             let inv = n.recip();
             for j in 0..atoms.ncols() {
-                atoms[(i, j)] = atoms[(i, j)] * inv;
+                atoms[(i, j)] *= inv;
             }
         }
         Self::new(atoms)
@@ -100,6 +102,13 @@ impl<T: Float> Dictionary<T> {
     /// `G = D D^T` (`n_atoms x n_atoms`), computed on first use.
     pub fn gram(&self) -> MatRef<'_, T> {
         self.gram.get_or_init(|| linalg::gram(self.atoms.as_ref())).as_ref()
+    }
+
+    /// `D^T` (`n_features x n_atoms`, column-major), computed on first use:
+    /// column `k` is atom `k` as one contiguous slice, for loops that walk
+    /// the atoms of a sparse code.
+    pub fn atom_columns(&self) -> MatRef<'_, T> {
+        self.columns.get_or_init(|| self.atoms.transpose().to_owned()).as_ref()
     }
 
     /// `L = ||D||_2^2`, the largest eigenvalue of the Gram matrix: the

@@ -522,3 +522,31 @@ fn summary_agrees_with_each_measure() {
     assert_eq!(s.gini, gini(&x).unwrap());
     assert!(matches!(summarize::<f64>(&[], 0.0), Err(Error::Empty(_))));
 }
+
+#[test]
+fn f32_pca_and_differencing_agree_with_f64() {
+    let x64 = gaussian_matrix(50, 5, 15);
+    let x32 = Mat::from_fn(50, 5, |i, j| x64[(i, j)] as f32);
+    let (p64, p32) = (Pca::fit(x64.as_ref(), None).unwrap(), Pca::fit(x32.as_ref(), None).unwrap());
+    for k in 0..5 {
+        let rel = (f64::from(p32.explained_variance()[k]) - p64.explained_variance()[k]) / p64.explained_variance()[0];
+        assert!(rel.abs() < 1e-4, "component {k}: {rel}");
+        // Same sign convention, so the components agree entrywise.
+        for j in 0..5 {
+            assert!((f64::from(p32.components()[(k, j)]) - p64.components()[(k, j)]).abs() < 1e-3);
+        }
+    }
+    let back = p32.inverse_transform(p32.transform(x32.as_ref()).unwrap().as_ref()).unwrap();
+    for i in 0..50 {
+        for j in 0..5 {
+            assert!((back[(i, j)] - x32[(i, j)]).abs() < 1e-4);
+        }
+    }
+    let d64 = causal_box_difference(x64.as_ref(), Axis::Columns, 7, Sign::Absolute).unwrap();
+    let d32 = causal_box_difference(x32.as_ref(), Axis::Columns, 7, Sign::Absolute).unwrap();
+    for i in 0..d64.nrows() {
+        for j in 0..5 {
+            assert!((f64::from(d32[(i, j)]) - d64[(i, j)]).abs() < 1e-5);
+        }
+    }
+}

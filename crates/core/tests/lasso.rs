@@ -117,7 +117,9 @@ fn check_iterative_solver<E: Encoder<f64>>(label: &str, solver: &E, pen: &Elasti
             "{label}, signal {i}: objective {objective} vs LARS {best}"
         );
         let kkt = kkt_violation(pen, dict.gram(), &dx, &z).unwrap();
-        assert!(kkt <= 1e-3 * max_abs(&dx), "{label}, signal {i}: KKT violation {kkt:e}");
+        // A small gap does not bound the KKT violation of a tiny coefficient on
+        // the wrong side; observed worst case 2e-6 (FISTA), typical 1e-11.
+        assert!(kkt <= 1e-5 * max_abs(&dx), "{label}, signal {i}: KKT violation {kkt:e}");
         let diff = z.iter().zip(row(&exact.codes, i)).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
         assert!(diff <= 1e-3 * max_abs(&z).max(1e-3), "{label}, signal {i}: codes differ by {diff:e}");
         if pen.nonneg {

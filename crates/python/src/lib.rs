@@ -8,6 +8,7 @@ mod arrays;
 mod encode;
 mod errors;
 mod learn;
+mod patches;
 mod threads;
 
 use pyo3::prelude::*;
@@ -19,5 +20,7 @@ fn _sparsecode(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode::encode, m)?)?;
     m.add_function(wrap_pyfunction!(learn::learn_batch, m)?)?;
     m.add_function(wrap_pyfunction!(learn::learn_online, m)?)?;
+    m.add_function(wrap_pyfunction!(patches::extract_patches, m)?)?;
+    m.add_function(wrap_pyfunction!(patches::reconstruct_patches, m)?)?;
     Ok(())
 }

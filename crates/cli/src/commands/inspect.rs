@@ -5,8 +5,12 @@ use crate::context::Context;
 use crate::io;
 use std::path::PathBuf;
 
-/// Show the shape, dtype and value statistics of a `.npy`/`.npz` array, an
-/// image (PNG, JPEG, TIFF) or a WAV sound.
+/// Show the shape, dtype and value range of an array, image or WAV file.
+///
+/// Reads a .npy array (or FILE.npz:NAME), an image (PNG, JPEG, TIFF; values
+/// scaled to [0, 1]) or a WAV sound (one row per channel) and prints its
+/// shape, stored dtype, min, max, mean, standard deviation and the number of
+/// non-zero and non-finite values.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The file (`FILE.npz:NAME` picks one array of an archive).

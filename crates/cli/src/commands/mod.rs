@@ -3,7 +3,9 @@
 //! To add a subcommand `foo`: write `commands/foo.rs` with
 //!
 //! ```ignore
-//! /// One-line summary shown in `sparsecode --help`.
+//! /// One-line summary, shown in the command list of `sparsecode --help`.
+//! ///
+//! /// Further paragraphs: the long help of `sparsecode foo --help`.
 //! #[derive(Debug, clap::Args)]
 //! pub struct Args { /* its flags, each with a doc comment */ }
 //!
@@ -11,16 +13,18 @@
 //! ```
 //!
 //! then declare `pub mod foo;` below, add a variant `Foo(foo::Args)` to
-//! [`Command`] (its doc comment is the help line) and an arm to
-//! [`Command::run`]. Read inputs with [`crate::io`], call
+//! [`Command`] and an arm to [`Command::run`]. Leave the variant without a doc
+//! comment: clap would let it replace the help written on `Args`. Read inputs with [`crate::io`], call
 //! [`crate::io::check_output`] on every output path before computing, write
 //! outputs with the atomic writers of [`crate::io`], and show progress with
 //! [`Context::bar`] / [`Context::spinner`]. Return errors with `anyhow`
 //! (`bail!`, `.context(...)`); `main` prints them as one `error:` line and
 //! exits with status 1. Core errors (`sparsecode::Error`) convert with `?`.
 
+pub mod analyze;
 pub mod demo;
 pub mod denoise;
+pub mod encode;
 pub mod inpaint;
 pub mod inspect;
 pub mod learn;
@@ -30,27 +34,26 @@ use crate::context::Context;
 /// The subcommands of `sparsecode`.
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Show the shape, dtype and value range of an array, image or sound file.
+    Encode(encode::Args),
     Inspect(inspect::Args),
-    /// Learn a dictionary from image patches or signals and save it as a model.
     Learn(learn::Args),
-    /// Denoise a gray image with a dictionary learned on its own patches.
     Denoise(denoise::Args),
-    /// Fill the missing pixels of a gray image from the observed ones.
     Inpaint(inpaint::Args),
-    /// Run the denoising pipeline on a generated image (no input needed).
     Demo(demo::Args),
+    Analyze(analyze::Args),
 }
 
 impl Command {
     /// Runs the chosen subcommand.
     pub fn run(&self, ctx: &Context) -> anyhow::Result<()> {
         match self {
+            Command::Encode(args) => encode::run(args, ctx),
             Command::Inspect(args) => inspect::run(args, ctx),
             Command::Learn(args) => learn::run(args, ctx),
             Command::Denoise(args) => denoise::run(args, ctx),
             Command::Inpaint(args) => inpaint::run(args, ctx),
             Command::Demo(args) => demo::run(args, ctx),
+            Command::Analyze(args) => analyze::run(args, ctx),
         }
     }
 }

@@ -26,6 +26,24 @@
 //! - Statistics are accumulated and returned in `f64` whatever the element
 //!   type, so that `f32` data of millions of samples keeps its precision.
 
+//! ```
+//! use sparsecode::analysis::{differencing, measures, nonlinear, Axis};
+//! // A slow ramp with two steps: its first difference is sparse, and soft
+//! // thresholding the difference removes the ramp's constant slope.
+//! let step = |t: usize| match t {
+//!     0..40 => 0.0,
+//!     40..70 => 1.0,
+//!     _ => -1.0,
+//! };
+//! let x: Vec<f64> = (0..100).map(|t| 0.01 * t as f64 + step(t)).collect();
+//! let column = faer::MatRef::from_column_major_slice(&x, x.len(), 1);
+//! let d = differencing::first_difference(column, Axis::Columns).unwrap();
+//! let d: Vec<f64> = (0..d.nrows()).map(|t| d[(t, 0)]).collect();
+//! let sparse = nonlinear::soft_threshold(&d, 0.02).unwrap();
+//! assert_eq!(measures::l0_count(&sparse, 0.0).unwrap(), 2);
+//! assert!(measures::hoyer(&sparse).unwrap() > measures::hoyer(&x).unwrap());
+//! ```
+
 pub mod differencing;
 pub mod measures;
 pub mod nd;

@@ -168,29 +168,32 @@ pub(crate) fn gap_certificate<T: Float>(
     code: &[T],
     atoms: Option<&[usize]>,
 ) -> GapCertificate {
-    let lambda = penalty.lambda.as_f64();
-    let l2 = penalty.l2.as_f64();
-    let mut z_dx = 0.0;
-    let mut z_gz = 0.0;
-    let mut l1 = 0.0;
-    let mut sq = 0.0;
-    let mut max_corr = 0.0f64;
+    let n = code.len();
+    let (dx, gz) = (&dx[..n], &gz[..n]);
+    // Largest correlation with the residual (one pass, in the working
+    // precision: a maximum rounds nothing), then the terms that involve the
+    // non-zeros of z (in f64).
+    let mut max_corr = T::zero();
+    let mut z_terms = ZTerms::default();
     let mut visit = |k: usize| {
-        let z = code[k].as_f64();
-        let corr = dx[k].as_f64() - gz[k].as_f64() - l2 * z;
-        z_dx += z * dx[k].as_f64();
-        z_gz += z * gz[k].as_f64();
-        l1 += z.abs();
-        sq += z * z;
-        if z < 0.0 && penalty.nonneg {
-            max_corr = f64::INFINITY;
+        let z = code[k];
+        let corr = dx[k] - gz[k] - penalty.l2 * z;
+        let score = if penalty.nonneg { corr } else { corr.abs() };
+        if score > max_corr {
+            max_corr = score;
         }
-        max_corr = max_corr.max(if penalty.nonneg { corr } else { corr.abs() });
+        if z != T::zero() {
+            z_terms.add(z.as_f64(), dx[k].as_f64(), gz[k].as_f64());
+        }
     };
     match atoms {
         Some(list) => list.iter().for_each(|&k| visit(k)),
-        None => (0..code.len()).for_each(visit),
+        None => (0..n).for_each(visit),
     }
+    let ZTerms { z_dx, z_gz, l1, sq, negative } = z_terms;
+    let lambda = penalty.lambda.as_f64();
+    let l2 = penalty.l2.as_f64();
+    let max_corr = if negative && penalty.nonneg { f64::INFINITY } else { max_corr.as_f64() };
     if max_corr == f64::INFINITY {
         // A negative entry under the z >= 0 constraint: the primal is +inf.
         return GapCertificate { gap: f64::INFINITY, inv_scale: 0.0 };
@@ -208,6 +211,27 @@ pub(crate) fn gap_certificate<T: Float>(
     };
     let dual = x_r * inv_scale - 0.5 * r_sq * inv_scale * inv_scale;
     GapCertificate { gap: primal - dual, inv_scale }
+}
+
+/// The sums over the non-zeros of a code that the duality gap needs.
+#[derive(Default)]
+struct ZTerms {
+    z_dx: f64,
+    z_gz: f64,
+    l1: f64,
+    sq: f64,
+    negative: bool,
+}
+
+impl ZTerms {
+    #[inline(always)]
+    fn add(&mut self, z: f64, dx: f64, gz: f64) {
+        self.z_dx += z * dx;
+        self.z_gz += z * gz;
+        self.l1 += z.abs();
+        self.sq += z * z;
+        self.negative |= z < 0.0;
+    }
 }
 
 /// Largest distance, over atoms, between minus the gradient of the smooth part

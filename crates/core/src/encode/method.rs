@@ -2,8 +2,8 @@
 //! Python module) and for code that takes "any encoder" as a parameter.
 //!
 //! [`Method`] only dispatches: each call matches on the variant and hands the
-//! encoder to the generic batch driver [`encode`](super::encode) /
-//! [`encode_into`](super::encode_into), so every method shares one loop.
+//! encoder to the generic batch driver [`encode`] /
+//! [`encode_into`], so every method shares one loop.
 //!
 //! ```
 //! use sparsecode::encode::method::Method;
@@ -102,13 +102,13 @@ impl Method {
         dispatch!(self, e => Encoder::<T>::check(e, dict))
     }
 
-    /// Codes every row of `x` (see [`encode`](super::encode)).
+    /// Codes every row of `x` (see [`encode`]).
     pub fn encode<T: Float>(&self, dict: &Dictionary<T>, x: MatRef<'_, T>) -> Result<Encoding<T>> {
         dispatch!(self, e => encode(e, dict, x))
     }
 
     /// Codes every row of `x` into `codes`, from zero or from the codes there
-    /// (see [`encode_into`](super::encode_into)).
+    /// (see [`encode_into`]).
     pub fn encode_into<T: Float>(
         &self,
         dict: &Dictionary<T>,

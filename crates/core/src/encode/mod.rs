@@ -30,8 +30,11 @@ use crate::{validate, Dictionary, Error, Float, Result};
 use faer::{Accum, ColRef, Mat, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
-/// Signals coded together in one GEMM and one parallel task.
-const BLOCK: usize = 256;
+/// Signals coded together in one GEMM and one parallel task: large enough for
+/// an efficient GEMM, small enough that a learning mini-batch of a few hundred
+/// signals still spreads over every core. Fixed, so that the result does not
+/// depend on the number of threads.
+const BLOCK: usize = 64;
 
 /// One signal as an encoder sees it.
 #[derive(Debug, Clone, Copy)]
@@ -170,6 +173,7 @@ pub fn encode_into<T: Float, E: Encoder<T>>(
     if encoder.uses_gram() {
         dict.gram();
     }
+    dict.atom_columns();
     let n_atoms = dict.n_atoms();
     let blocks: Vec<Vec<SignalReport>> = codes
         .par_row_chunks_mut(BLOCK)
@@ -215,7 +219,7 @@ fn encode_block<T: Float, E: Encoder<T>>(
         Start::Zero => z.fill(T::zero()),
         Start::Warm => z.copy_from(zblock.as_ref().transpose()),
     }
-    let atoms = dict.atoms();
+    let columns = dict.atom_columns();
     let mut reports = Vec::with_capacity(len);
     for j in 0..len {
         let xj = xb.row(j).transpose();
@@ -231,8 +235,9 @@ fn encode_block<T: Float, E: Encoder<T>>(
         for (k, &c) in zj.iter().enumerate() {
             if c != T::zero() {
                 n_nonzero += 1;
-                for (f, r) in buf.residual.iter_mut().enumerate() {
-                    *r = *r - c * atoms[(k, f)];
+                let atom = columns.col(k).try_as_col_major().expect("atom_columns() is an owned column-major Mat");
+                for (r, &a) in buf.residual.iter_mut().zip(atom.as_slice()) {
+                    *r -= c * a;
                 }
             }
         }

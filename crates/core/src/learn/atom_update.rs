@@ -4,8 +4,9 @@
 //! [`DictionaryUpdate::BlockCoordinate`](super::batch::DictionaryUpdate::BlockCoordinate).
 
 use super::project_atom;
+use crate::linalg::gemm;
 use crate::Float;
-use faer::{MatMut, MatRef};
+use faer::{Accum, Mat, MatMut, MatRef, Par};
 
 /// One pass of block-coordinate descent over the atoms of `d`
 /// (`n_atoms x n_features`) on
@@ -43,6 +44,7 @@ pub fn update_atoms<T: Float>(
     debug_assert_eq!(b.shape(), (n_atoms, n_features));
     let mut dead = Vec::new();
     let mut atom = vec![T::zero(); n_features];
+    let mut combination = Mat::<T>::zeros(n_features, 1);
     for j in 0..n_atoms {
         let ajj = a[(j, j)];
         if ajj <= dead_below.max(T::zero()) {
@@ -50,14 +52,11 @@ pub fn update_atoms<T: Float>(
             continue;
         }
         let inv = ajj.recip();
-        // a_j^T D, one feature at a time: the dot product of column j of A
-        // (= row j, A is symmetric) with column f of D.
+        // D^T a_j (a_j: column j of A, = row j as A is symmetric), with the
+        // atoms updated so far (Gauss-Seidel), as one matrix-vector product.
+        gemm(combination.as_mut(), Accum::Replace, d.as_ref().transpose(), a.subcols(j, 1), Par::Seq);
         for (f, u) in atom.iter_mut().enumerate() {
-            let mut s = T::zero();
-            for k in 0..n_atoms {
-                s += a[(k, j)] * d[(k, f)];
-            }
-            *u = d[(j, f)] + (b[(j, f)] - s) * inv;
+            *u = d[(j, f)] + (b[(j, f)] - combination[(f, 0)]) * inv;
         }
         let norm = project_atom(&mut atom, nonneg);
         if norm <= T::epsilon() {
@@ -74,8 +73,6 @@ pub fn update_atoms<T: Float>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linalg::gemm;
-    use faer::{Accum, Mat, Par};
 
     fn objective(d: &Mat<f64>, x: &Mat<f64>, z: &Mat<f64>) -> f64 {
         let mut zd = Mat::zeros(x.nrows(), x.ncols());

@@ -15,7 +15,7 @@
 //!
 //! Every learner is generic over the encoder `E: Encoder<T>`: pass
 //! [`crate::encode::omp::Omp`] for l0 codes (K-SVD, MOD) or a Lasso solver (or
-//! the [`crate::encode::method::Method`] enum). Codes are non-negative when the
+//! the `encode::method::Method` enum over all encoders). Codes are non-negative when the
 //! encoder makes them so; the dictionary is kept non-negative with
 //! `nonneg_dictionary`.
 //!

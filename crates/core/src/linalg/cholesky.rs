@@ -54,19 +54,21 @@ impl<T: Float> GrowingCholesky<T> {
         debug_assert_eq!(cross.len(), k);
         // Solve L w = cross into row k.
         let mut sq = T::zero();
-        for j in 0..k {
-            let mut s = cross[j];
+        for (j, &c) in cross.iter().enumerate() {
+            let mut s = c;
             let row_j = &self.l[j * self.cap..j * self.cap + j];
             let row_k = &self.l[k * self.cap..k * self.cap + j];
             for (a, b) in row_j.iter().zip(row_k) {
-                s = s - *a * *b;
+                s -= *a * *b;
             }
             let w = s / self.at(j, j);
             self.l[k * self.cap + j] = w;
-            sq = sq + w * w;
+            sq += w * w;
         }
+        // Relative pivot floor: 1e-10, or 100 ulps where that is coarser (f32).
+        let floor = T::of(1e-10).max(T::of(100.0) * T::epsilon());
         let pivot = diag - sq;
-        if !(pivot > T::of(1e-10) * diag.max(T::min_positive_value())) {
+        if pivot <= floor * diag.max(T::min_positive_value()) || pivot.is_nan() {
             return false;
         }
         self.l[k * self.cap + k] = num_traits::Float::sqrt(pivot);
@@ -86,7 +88,7 @@ impl<T: Float> GrowingCholesky<T> {
         for i in (0..n).rev() {
             let mut s = b[i];
             for (j, bj) in b.iter().enumerate().take(n).skip(i + 1) {
-                s = s - self.at(j, i) * *bj;
+                s -= self.at(j, i) * *bj;
             }
             b[i] = s / self.at(i, i);
         }

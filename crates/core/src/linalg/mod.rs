@@ -39,7 +39,7 @@ pub fn row_norms<T: Float>(m: MatRef<'_, T>) -> Vec<T> {
     for j in 0..m.ncols() {
         for (i, a) in acc.iter_mut().enumerate() {
             let v = m[(i, j)];
-            *a = *a + v * v;
+            *a += v * v;
         }
     }
     acc.into_iter().map(num_traits::Float::sqrt).collect()
