@@ -110,8 +110,8 @@ pub(crate) fn prepare<T: ConvFloat>(
 /// ```
 /// use sparsecode::conv::{csc, ConvArray, CscOptions};
 /// // One filter [1, -1] and a signal made of two copies of it.
-/// let filters = ConvArray::new(1, 1, &[2], vec![1.0, -1.0]).unwrap();
-/// let mut x = vec![0.0; 16];
+/// let filters = ConvArray::new(1, 1, &[2], vec![1.0f64, -1.0]).unwrap();
+/// let mut x = vec![0.0f64; 16];
 /// x[3] = 1.0; x[4] = -1.0; x[10] = 2.0; x[11] = -2.0;
 /// let signals = ConvArray::new(1, 1, &[16], x).unwrap();
 /// let out = csc(&filters, &signals, None, &CscOptions::new(0.01)).unwrap();
@@ -471,8 +471,8 @@ impl<T: ConvFloat> AdmmProblem<T> for MaskedCbpdn<'_, T> {
 ///
 /// ```
 /// use sparsecode::conv::{reconstruct, Boundary, ConvArray};
-/// let filters = ConvArray::new(1, 1, &[2], vec![1.0, 2.0]).unwrap();
-/// let mut z = vec![0.0; 5];
+/// let filters = ConvArray::new(1, 1, &[2], vec![1.0f64, 2.0]).unwrap();
+/// let mut z = vec![0.0f64; 5];
 /// z[4] = 1.0; // linear boundary: index 4 of a 5-sample map is position -1
 /// let maps = ConvArray::new(1, 1, &[5], z).unwrap();
 /// let x = reconstruct(&filters, &maps, Boundary::Linear).unwrap();

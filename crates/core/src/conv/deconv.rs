@@ -46,8 +46,8 @@ pub struct Deconvolution<T> {
 ///
 /// ```
 /// use sparsecode::conv::{blind_deconvolve, DeconvOptions};
-/// let wavelet = [-0.3, 1.0, -0.3];
-/// let mut trace = vec![0.0; 200];
+/// let wavelet = [-0.3f64, 1.0, -0.3];
+/// let mut trace = vec![0.0f64; 200];
 /// for (p, a) in [(20usize, 1.0), (70, -0.7), (120, 0.9), (170, 0.6)] {
 ///     for (j, w) in wavelet.iter().enumerate() { trace[p + j - 1] += a * w; }
 /// }
