@@ -32,6 +32,7 @@ import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.exceptions import NotFittedError
 
 from . import _sparsecode
 from ._validation import resolve_n_jobs, seed_from
@@ -58,29 +59,42 @@ def _float_array(x, name, dtype=None):
     return x
 
 
-def _signals(X, n_spatial=None):
-    """``X`` (``(n, length)`` or ``(n, height, width)``) as the core's
-    ``(n, 1, *spatial)`` layout, checked to have ``n_spatial`` spatial axes
-    when given."""
+def _to_core(X, multichannel):
+    """An array of signals (``(n, *spatial)``, or ``(n, *spatial, channels)``
+    when ``multichannel``) in the core's ``(n, channels, *spatial)`` layout."""
+    return np.moveaxis(X, -1, 1) if multichannel else X[:, np.newaxis]
+
+
+def _from_core(X, multichannel):
+    return np.moveaxis(X, 1, -1) if multichannel else X[:, 0]
+
+
+def _signals(X, multichannel, n_spatial=None):
+    """``X`` in the core's layout, checked to have one or two spatial axes
+    (``n_spatial`` when given)."""
     X = _float_array(X, "X")
-    if X.ndim not in (2, 3):
-        raise ValueError(
-            f"X must be 2-D (n_signals, length) or 3-D (n_images, height, width), got shape {X.shape}"
+    extra = 1 if multichannel else 0
+    if X.ndim - extra not in (2, 3):
+        layout = "(n_signals, length, channels) or (n_images, height, width, channels)" if multichannel else (
+            "(n_signals, length) or (n_images, height, width)"
         )
-    if n_spatial is not None and X.ndim - 1 != n_spatial:
+        raise ValueError(f"X must have shape {layout}, got shape {X.shape}")
+    if n_spatial is not None and X.ndim - 1 - extra != n_spatial:
         raise ValueError(
-            f"X has {X.ndim - 1} spatial dimension(s) (shape {X.shape}) but the filters have {n_spatial}"
+            f"X has {X.ndim - 1 - extra} spatial dimension(s) (shape {X.shape}) but the filters have {n_spatial}"
         )
-    return X[:, np.newaxis]
+    return _to_core(X, multichannel)
 
 
-def _mask(mask, X):
+def _mask(mask, X, multichannel):
+    """``mask`` (the shape of the signals as given) in the layout of the core-layout ``X``."""
     if mask is None:
         return None
     mask = _float_array(mask, "mask", X.dtype)
-    if mask.shape != X.shape[:1] + X.shape[2:]:
-        raise ValueError(f"mask has shape {mask.shape} but X has shape {X.shape[:1] + X.shape[2:]}")
-    return mask[:, np.newaxis]
+    expected = _from_core(X, multichannel).shape
+    if mask.shape != expected:
+        raise ValueError(f"mask has shape {mask.shape} but X has shape {expected}")
+    return _to_core(mask, multichannel)
 
 
 def _check_choice(name, value, choices):
@@ -115,6 +129,12 @@ class ConvSparseCoder(TransformerMixin, BaseEstimator):
         Relative tolerance of the stopping rule.
     rho : float or None, default=None
         ADMM penalty (``None``: ``50 alpha + 1``, adapted during the solve).
+    multichannel : bool, default=False
+        The last axis of the signals holds channels (``(n, length, c)`` or
+        ``(n, height, width, c)``). Filters without a channel axis are shared
+        by every channel and give ``c * n_filters`` maps per signal (map
+        ``ch * n_filters + k``); filters with one (``(n_filters, *shape, c)``)
+        give ``n_filters`` maps.
     n_jobs : int or None, default=None
         Threads (scikit-learn's convention).
 
@@ -139,6 +159,7 @@ class ConvSparseCoder(TransformerMixin, BaseEstimator):
         max_iter=200,
         tol=1e-3,
         rho=None,
+        multichannel=False,
         n_jobs=None,
     ):
         self.filters = filters
@@ -149,20 +170,24 @@ class ConvSparseCoder(TransformerMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.rho = rho
+        self.multichannel = multichannel
         self.n_jobs = n_jobs
 
     def fit(self, X=None, y=None):
         """Does nothing: the filters are fixed. Returns ``self``."""
         return self
 
-    def _filters(self, dtype):
+    def _filters(self, dtype, n_spatial):
+        """The filters in the core's layout, for signals of ``n_spatial`` spatial axes."""
         filters = _float_array(self.filters, "filters", dtype)
-        if filters.ndim not in (2, 3):
-            raise ValueError(
-                "filters must be 2-D (n_filters, length) or 3-D (n_filters, height, width), "
-                f"got shape {filters.shape}"
-            )
-        return filters[:, np.newaxis]
+        if filters.ndim == n_spatial + 1:
+            return filters[:, np.newaxis]
+        if self.multichannel and filters.ndim == n_spatial + 2:
+            return np.moveaxis(filters, -1, 1)
+        raise ValueError(
+            f"filters of shape {filters.shape} do not fit signals of {n_spatial} spatial dimension(s): expected "
+            f"(n_filters, *filter_shape){' or (n_filters, *filter_shape, channels)' if self.multichannel else ''}"
+        )
 
     def transform(self, X, mask=None):
         """Sparse maps of ``X``, shape ``(n_signals, n_filters, *map_shape)``.
@@ -172,17 +197,13 @@ class ConvSparseCoder(TransformerMixin, BaseEstimator):
         """
         _check_choice("solver", self.solver, _SOLVERS)
         _check_choice("boundary", self.boundary, _BOUNDARIES)
-        X = _signals(X)
-        filters = self._filters(X.dtype)
-        if filters.ndim != X.ndim:
-            raise ValueError(
-                f"X has {X.ndim - 2} spatial dimension(s) (shape {X.shape[:1] + X.shape[2:]}) "
-                f"but the filters have {filters.ndim - 2}"
-            )
+        multichannel = bool(self.multichannel)
+        X = _signals(X, multichannel)
+        filters = self._filters(X.dtype, X.ndim - 2)
         maps, self.objective_, self.n_iter_, self.converged_ = _sparsecode.conv_code(
             filters,
             X,
-            _mask(mask, X),
+            _mask(mask, X, multichannel),
             float(self.alpha),
             self.solver,
             self.boundary,
@@ -195,18 +216,15 @@ class ConvSparseCoder(TransformerMixin, BaseEstimator):
         return maps
 
     def inverse_transform(self, maps):
-        """The signals ``sum_k d_k * z_k`` that ``maps`` represent, shape
-        ``(n_signals, *signal_shape)``."""
+        """The signals ``sum_k d_k * z_k`` that ``maps`` (``(n_signals, n_maps,
+        *map_shape)``) represent, in the layout of ``X``."""
         _check_choice("boundary", self.boundary, _BOUNDARIES)
         maps = _float_array(maps, "maps")
-        filters = self._filters(maps.dtype)
-        if maps.ndim != filters.ndim:
-            raise ValueError(
-                f"maps must have shape (n_signals, n_filters, *map_shape) with {filters.ndim - 2} spatial "
-                f"dimension(s), got shape {maps.shape}"
-            )
+        if maps.ndim not in (3, 4):
+            raise ValueError(f"maps must have shape (n_signals, n_maps, *map_shape), got shape {maps.shape}")
+        filters = self._filters(maps.dtype, maps.ndim - 2)
         signals = _sparsecode.conv_reconstruct(filters, maps, self.boundary, n_jobs=resolve_n_jobs(self.n_jobs))
-        return signals[:, 0]
+        return _from_core(signals, bool(self.multichannel))
 
 
 class ConvDictionaryLearning(TransformerMixin, BaseEstimator):
@@ -232,7 +250,13 @@ class ConvDictionaryLearning(TransformerMixin, BaseEstimator):
         Constrain the filters to zero mean.
     positive : bool, default=False
         Constrain the maps to be non-negative.
-    filters_init : ndarray of shape (n_filters, *filter_shape) or None
+    multichannel : bool, default=False
+        The last axis of the signals holds channels (see :class:`ConvSparseCoder`).
+    multichannel_filters : bool, default=False
+        With ``multichannel``, learn filters with one channel per signal
+        channel (``filters_`` of shape ``(n_filters, *filter_shape, c)``)
+        instead of single-channel filters shared by the channels.
+    filters_init : ndarray of shape (n_filters, *filter_shape[, c]) or None
         Initial filters; ``None`` draws windows of the signals.
     transform_solver, transform_max_iter, transform_tol :
         The :class:`ConvSparseCoder` settings of :meth:`transform`.
@@ -242,7 +266,7 @@ class ConvDictionaryLearning(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    filters_ : ndarray of shape (n_filters, *filter_shape)
+    filters_ : ndarray of shape (n_filters, *filter_shape) or (n_filters, *filter_shape, c)
     objective_ : ndarray of shape (n_iter_,)
         CBPDN objective after each outer iteration.
     n_iter_ : int
@@ -260,6 +284,8 @@ class ConvDictionaryLearning(TransformerMixin, BaseEstimator):
         filter_iter=10,
         zero_mean=False,
         positive=False,
+        multichannel=False,
+        multichannel_filters=False,
         filters_init=None,
         transform_solver="admm",
         transform_max_iter=200,
@@ -276,6 +302,8 @@ class ConvDictionaryLearning(TransformerMixin, BaseEstimator):
         self.filter_iter = filter_iter
         self.zero_mean = zero_mean
         self.positive = positive
+        self.multichannel = multichannel
+        self.multichannel_filters = multichannel_filters
         self.filters_init = filters_init
         self.transform_solver = transform_solver
         self.transform_max_iter = transform_max_iter
@@ -298,19 +326,25 @@ class ConvDictionaryLearning(TransformerMixin, BaseEstimator):
         _check_choice("boundary", self.boundary, _BOUNDARIES)
         shape = (self.filter_shape,) if isinstance(self.filter_shape, numbers.Integral) else self.filter_shape
         shape = tuple(_check_count("filter_shape", s) for s in shape)
-        X = _signals(X, len(shape))
+        multichannel = bool(self.multichannel)
+        multichannel_filters = bool(self.multichannel_filters)
+        if multichannel_filters and not multichannel:
+            raise ValueError("multichannel_filters=True needs multichannel=True (signals with a channel axis)")
+        X = _signals(X, multichannel, len(shape))
+        filter_shape = (self.n_filters,) + shape + ((X.shape[1],) if multichannel_filters else ())
         init = None
         if self.filters_init is not None:
             init = _float_array(self.filters_init, "filters_init", X.dtype)
-            if init.shape != (self.n_filters,) + shape:
-                raise ValueError(f"filters_init has shape {init.shape}, expected {(self.n_filters,) + shape}")
-            init = init[:, np.newaxis]
+            if init.shape != filter_shape:
+                raise ValueError(f"filters_init has shape {init.shape}, expected {filter_shape}")
+            init = _to_core(init, multichannel_filters)
         filters, maps, objective = _sparsecode.conv_learn(
             X,
-            _mask(mask, X),
+            _mask(mask, X, multichannel),
             init,
             _check_count("n_filters", self.n_filters),
             list(shape),
+            multichannel_filters,
             float(self.alpha),
             self.boundary,
             _check_count("max_iter", self.max_iter),
@@ -321,15 +355,13 @@ class ConvDictionaryLearning(TransformerMixin, BaseEstimator):
             seed_from(self.random_state),
             n_jobs=resolve_n_jobs(self.n_jobs),
         )
-        self.filters_ = filters[:, 0]
+        self.filters_ = _from_core(filters, multichannel_filters)
         self.objective_ = np.asarray(objective)
         self.n_iter_ = len(objective)
         return maps
 
     def _coder(self):
         if not hasattr(self, "filters_"):
-            from sklearn.exceptions import NotFittedError
-
             raise NotFittedError("ConvDictionaryLearning is not fitted yet: call fit first")
         return ConvSparseCoder(
             self.filters_,
@@ -339,6 +371,7 @@ class ConvDictionaryLearning(TransformerMixin, BaseEstimator):
             positive=self.positive,
             max_iter=self.transform_max_iter,
             tol=self.transform_tol,
+            multichannel=self.multichannel,
             n_jobs=self.n_jobs,
         )
 

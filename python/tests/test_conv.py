@@ -169,3 +169,66 @@ def test_dictionary_learning_on_images_and_errors(rng):
         ConvDictionaryLearning(3, 3).fit(X)
     with pytest.raises(ValueError):
         ConvDictionaryLearning(3, (20, 20), max_iter=2).fit(X)  # filters larger than the images
+
+
+def test_results_do_not_depend_on_n_jobs(rng):
+    filters = rng.standard_normal((4, 5, 5))
+    X = rng.standard_normal((2, 24, 24))
+    one = ConvSparseCoder(filters, alpha=0.1, max_iter=20, n_jobs=1).transform(X)
+    two = ConvSparseCoder(filters, alpha=0.1, max_iter=20, n_jobs=2).transform(X)
+    np.testing.assert_array_equal(one, two)
+    cdl_one = ConvDictionaryLearning(2, (4, 4), max_iter=3, random_state=0, n_jobs=1).fit(X)
+    cdl_two = ConvDictionaryLearning(2, (4, 4), max_iter=3, random_state=0, n_jobs=2).fit(X)
+    np.testing.assert_array_equal(cdl_one.filters_, cdl_two.filters_)
+
+
+def test_estimators_follow_the_sklearn_parameter_protocol(planted):
+    from sklearn.base import clone
+
+    filters, _, X, _ = planted
+    coder = clone(ConvSparseCoder(filters, alpha=0.3, solver="fista"))
+    assert coder.get_params()["alpha"] == 0.3 and coder.get_params()["solver"] == "fista"
+    cdl = clone(ConvDictionaryLearning(2, 8, alpha=0.2)).set_params(max_iter=2)
+    assert cdl.get_params()["max_iter"] == 2
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        cdl.transform(X)
+
+
+@pytest.mark.parametrize("filter_channels", [False, True])
+def test_multichannel_signals(rng, filter_channels):
+    n_channels, alpha = 3, 0.05
+    shape = (2, 6, n_channels) if filter_channels else (2, 6)
+    filters = rng.standard_normal(shape)
+    X = rng.standard_normal((2, 64, n_channels))
+    coder = ConvSparseCoder(filters, alpha=alpha, multichannel=True, max_iter=100)
+    z = coder.transform(X)
+    assert z.shape == ((2, 2, 64) if filter_channels else (2, 2 * n_channels, 64))
+    recon = coder.inverse_transform(z)
+    assert recon.shape == X.shape
+    np.testing.assert_allclose(coder.objective_, 0.5 * np.sum((X - recon) ** 2) + alpha * np.abs(z).sum(), rtol=1e-8)
+    if filter_channels:
+        # Multichannel filters synthesise channel c from their channel c.
+        expected = np.stack([circular_synthesis(filters[..., c], z) for c in range(n_channels)], axis=-1)
+    else:
+        # Shared filters: channel c is synthesised from its own maps.
+        expected = np.stack(
+            [circular_synthesis(filters, z[:, 2 * c : 2 * c + 2]) for c in range(n_channels)], axis=-1
+        )
+    np.testing.assert_allclose(recon, expected, atol=1e-10)
+    with pytest.raises(ValueError, match="filters"):
+        ConvSparseCoder(filters[..., np.newaxis] if filter_channels else filters[:, :, None, None]).transform(X)
+
+
+def test_dictionary_learning_of_multichannel_filters(rng):
+    X = rng.standard_normal((2, 48, 3))
+    cdl = ConvDictionaryLearning(
+        2, 5, alpha=0.1, multichannel=True, multichannel_filters=True, max_iter=10, random_state=0
+    )
+    maps = cdl.fit_transform(X)
+    assert cdl.filters_.shape == (2, 5, 3) and maps.shape == (2, 2, 48)
+    assert cdl.objective_[-1] < cdl.objective_[0]
+    assert cdl.inverse_transform(cdl.transform(X)).shape == X.shape
+    with pytest.raises(ValueError, match="multichannel=True"):
+        ConvDictionaryLearning(2, 5, multichannel_filters=True).fit(X[..., 0])

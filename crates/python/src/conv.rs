@@ -160,17 +160,19 @@ fn learn_typed<'py, T: ConvFloat + Element>(
     Ok((to_numpy(py, out.filters)?, to_numpy(py, out.maps)?, out.objective))
 }
 
-/// `conv_learn(signals, mask, init, n_filters, filter_shape, lam, boundary, n_iter, coding_iter, filter_iter,
-/// zero_mean, positive, seed, n_jobs=1)`
+/// `conv_learn(signals, mask, init, n_filters, filter_shape, multichannel_filters, lam, boundary, n_iter,
+/// coding_iter, filter_iter, zero_mean, positive, seed, n_jobs=1)`
 ///
-/// Learns `n_filters` single-channel filters of spatial shape `filter_shape`
-/// from `signals` (`n x channels x spatial`), from `init` filters
-/// (`n_filters x 1 x filter_shape`) or seeded windows of the signals. Returns
-/// `(filters, maps, objective per outer iteration)`.
+/// Learns `n_filters` filters of spatial shape `filter_shape` from `signals`
+/// (`n x channels x spatial`): single-channel filters shared by every channel,
+/// or with `multichannel_filters` one filter channel per signal channel.
+/// Starts from `init` filters (`n_filters x filter_channels x filter_shape`)
+/// or seeded windows of the signals. Returns `(filters, maps, objective per
+/// outer iteration)`.
 #[pyfunction]
 #[pyo3(signature = (
-    signals, mask, init, n_filters, filter_shape, lam, boundary, n_iter, coding_iter, filter_iter, zero_mean,
-    positive, seed, n_jobs=1
+    signals, mask, init, n_filters, filter_shape, multichannel_filters, lam, boundary, n_iter, coding_iter,
+    filter_iter, zero_mean, positive, seed, n_jobs=1
 ))]
 #[allow(clippy::too_many_arguments)]
 pub fn conv_learn<'py>(
@@ -180,6 +182,7 @@ pub fn conv_learn<'py>(
     init: Option<&Bound<'py, PyAny>>,
     n_filters: usize,
     filter_shape: Vec<usize>,
+    multichannel_filters: bool,
     lam: f64,
     boundary: &str,
     n_iter: usize,
@@ -191,6 +194,7 @@ pub fn conv_learn<'py>(
     n_jobs: usize,
 ) -> PyResult<Learned<'py>> {
     let mut options = CdlOptions::new(n_filters, &filter_shape, lam);
+    options.multichannel_filters = multichannel_filters;
     options.boundary = parse_boundary(boundary)?;
     options.n_iter = n_iter;
     options.coding_iter = coding_iter;
