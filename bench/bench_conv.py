@@ -121,7 +121,7 @@ def main():
                      objective(coder, signal, maps, lmbda)))
 
     base = rows[0][1]
-    print(f"| method | ms / iteration | ratio | objective |\n|---|---:|---:|---:|")
+    print("| method | ms / iteration | ratio | objective |\n|---|---:|---:|---:|")
     for label, per_iter, obj in rows:
         print(f"| {label} | {1000 * per_iter:.2f} | {per_iter / base:.2f} | {obj:.6f} |")
 

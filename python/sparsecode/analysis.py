@@ -197,6 +197,9 @@ def keep_top_fraction(x, fraction):
     return _elementwise(x, "top_fraction", fraction)
 
 
+_SIZE_NAME = {"lagged": "lag", "causal_box": "window", "centered_box": "radius"}
+
+
 def _difference(x, axis, kind, size, absolute):
     x = _as_float(x)
     if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 0:
@@ -205,9 +208,6 @@ def _difference(x, axis, kind, size, absolute):
     lines, outer = _lines_last(x, axis)
     out = _sparsecode.difference_rows(lines, kind, int(size), absolute=bool(absolute))
     return np.moveaxis(out.reshape(*outer, out.shape[1]), -1, axis)
-
-
-_SIZE_NAME = {"lagged": "lag", "causal_box": "window", "centered_box": "radius"}
 
 
 def lagged_difference(x, lag=1, axis=-1, absolute=False):
