@@ -235,8 +235,12 @@ pub fn to_matrix<T: Float>(array: &NpyArray, what: &str) -> anyhow::Result<Mat<T
     if shape.len() != 2 {
         bail!("{what} ({}) must be a 2-D array (rows x columns), but its shape is {shape:?}", array.source);
     }
-    let a = &array.data;
-    Ok(Mat::from_fn(shape[0], shape[1], |i, j| T::of(a[[i, j]])))
+    let (rows, cols) = (shape[0], shape[1]);
+    Ok(match array.data.as_slice() {
+        // Row-major and contiguous (C order): index the buffer directly.
+        Some(values) => Mat::from_fn(rows, cols, |i, j| T::of(values[i * cols + j])),
+        None => Mat::from_fn(rows, cols, |i, j| T::of(array.data[[i, j]])),
+    })
 }
 
 /// Reads a 2-D array (see [`read_array`]) into a faer matrix of `T`.

@@ -279,3 +279,22 @@ fn real_digits_are_coded_by_their_own_atom() {
     }
     assert!(previous < 0.25, "16 atoms explain most of a digit: {previous}");
 }
+
+#[test]
+fn a_learned_model_serves_as_the_dictionary() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dictionary(6, 5);
+    let z = planted_codes(9, 6, 1);
+    let mut npz = ndarray_npy::NpzWriter::new(std::fs::File::create(dir.path().join("model.npz")).unwrap());
+    npz.add_array("components", &d).unwrap();
+    npz.add_array("objective", &ndarray::array![3.0, 2.0]).unwrap();
+    npz.finish().unwrap();
+    write_npy(dir.path().join("X.npy"), &z.dot(&d)).unwrap();
+    let out = sparsecode(
+        &["encode", "--dict", "model.npz", "--input", "X.npy", "--n-nonzero", "1", "--out", "Z.npy"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let codes: Array2<f64> = read_npy(dir.path().join("Z.npy")).unwrap();
+    assert!(max_abs_diff(codes.view(), z.view()) < 1e-10);
+}

@@ -81,6 +81,27 @@ fn learn_writes_a_model_whose_dictionary_reads_back() {
     }
     let dict = model::read_dictionary(&out).unwrap();
     assert_eq!(dict.data.shape(), &[8, 16]);
+    // `encode` codes signals over the model's atoms: an atom itself needs one.
+    let x = dir.path().join("x.npy");
+    let signals = faer::Mat::from_fn(2, 16, |i, j| model.components[(3 * i, j)]);
+    sparsecode_cli::io::write_matrix(&x, signals.as_ref()).unwrap();
+    let codes = dir.path().join("z.npy");
+    let components = format!("{}:components", out.display());
+    let run = sparsecode(&[
+        "encode",
+        "--dict",
+        &components,
+        "--input",
+        path_str(&x),
+        "--out",
+        path_str(&codes),
+        "--n-nonzero",
+        "1",
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let z = sparsecode_cli::io::read_matrix::<f64>(&codes, "codes").unwrap();
+    assert_eq!((z.nrows(), z.ncols()), (2, 8));
+    assert!((z[(0, 0)] - 1.0).abs() < 1e-9 && (z[(1, 3)] - 1.0).abs() < 1e-9, "{:?}", z);
     assert!(atoms_png.exists() && objective_png.exists());
     // K-SVD on the same data also writes a model.
     let ksvd = dir.path().join("ksvd.npz");

@@ -7,6 +7,7 @@
 
 use crate::context::Context;
 use crate::io;
+use crate::model;
 use anyhow::{bail, Context as _};
 use faer::Mat;
 use ndarray_npy::WritableElement;
@@ -76,7 +77,8 @@ pub enum Precision {
 /// Example: sparsecode encode --dict D.npy --input X.npy --method omp --n-nonzero 5 --out Z.npy
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The dictionary, n_atoms x n_features (.npy, or FILE.npz:NAME).
+    /// The dictionary, n_atoms x n_features: a .npy, FILE.npz:NAME, or a model
+    /// written by `sparsecode learn` (its components).
     #[arg(long, value_name = "D.npy")]
     pub dict: PathBuf,
     /// The signals, n_samples x n_features (.npy, or FILE.npz:NAME).
@@ -260,7 +262,7 @@ fn encode_as<T: Float + WritableElement>(
     method: &Method,
     x: &io::NpyArray,
 ) -> anyhow::Result<()> {
-    let atoms: Mat<T> = io::read_matrix(&args.dict, "the dictionary (--dict)")?;
+    let atoms: Mat<T> = io::to_matrix(&model::read_dictionary(&args.dict)?, "the dictionary (--dict)")?;
     let dict = Dictionary::new(atoms).with_context(|| format!("invalid dictionary {}", args.dict.display()))?;
     let x: Mat<T> = io::to_matrix(x, "the signals (--input)")?;
     if x.ncols() != dict.n_features() {

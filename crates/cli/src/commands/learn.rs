@@ -60,7 +60,7 @@ pub enum EncoderName {
 /// With images (PNG, JPEG, TIFF, or a 2-D .npy in [0, 1]) the training
 /// samples are --n-patches random patches, each with its mean removed unless
 /// --keep-mean; constant patches are skipped. With --signals the one input is
-/// a .npy of signals, n_samples x n_features.
+/// a .npy of signals, n_samples x n_features (or n_samples x h x w, flattened).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Training images, or with --signals one .npy of signals.
@@ -185,7 +185,18 @@ fn training_data(args: &Args, ctx: &Context) -> anyhow::Result<Training> {
         if args.input.len() != 1 {
             bail!("--signals takes exactly one .npy of signals, got {} inputs", args.input.len());
         }
-        let x = io::read_matrix(&args.input[0], "the signals (--input)")?;
+        // n_samples x n_features, or n_samples x h x w (e.g. small images), flattened.
+        let array = io::read_array(&args.input[0])?;
+        let shape = array.data.shape().to_vec();
+        if shape.len() < 2 {
+            bail!(
+                "the signals ({}) must have at least 2 dimensions (n_samples x n_features), not {shape:?}",
+                array.source
+            );
+        }
+        let (n, f) = (shape[0], shape[1..].iter().product::<usize>());
+        let flat: Vec<f64> = array.data.iter().copied().collect();
+        let x = Mat::from_fn(n, f, |i, j| flat[i * f + j]);
         return Ok(Training { x, patch: None });
     }
     let images: Vec<Mat<f64>> = args.input.iter().map(|p| read_gray(p)).collect::<anyhow::Result<_>>()?;

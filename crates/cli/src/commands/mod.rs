@@ -22,6 +22,8 @@
 //! exits with status 1. Core errors (`sparsecode::Error`) convert with `?`.
 
 pub mod analyze;
+pub mod cdl;
+pub mod csc;
 pub mod demo;
 pub mod denoise;
 pub mod encode;
@@ -39,6 +41,8 @@ pub enum Command {
     Learn(learn::Args),
     Denoise(denoise::Args),
     Inpaint(inpaint::Args),
+    Csc(csc::Args),
+    Cdl(cdl::Args),
     Analyze(analyze::Args),
     Inspect(inspect::Args),
 }
@@ -54,6 +58,8 @@ impl Command {
             Command::Inpaint(args) => inpaint::run(args, ctx),
             Command::Analyze(args) => analyze::run(args, ctx),
             Command::Demo(args) => demo::run(args, ctx),
+            Command::Csc(args) => csc::run(args, ctx),
+            Command::Cdl(args) => cdl::run(args, ctx),
         }
     }
 }
