@@ -6,6 +6,7 @@ scikit-learn-compatible estimators and functions (signals and atoms are rows:
 >>> from sparsecode import SparseCoder, sparse_encode
 """
 
+from . import analysis, conv
 from ._coder import SparseCoder
 from ._encode import sparse_encode
 from ._image import extract_patches_2d, reconstruct_from_patches_2d
@@ -23,4 +24,6 @@ __all__ = [
     "reconstruct_from_patches_2d",
     "sparse_encode",
     "__version__",
+    "analysis",
+    "conv",
 ]

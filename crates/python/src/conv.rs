@@ -1,0 +1,212 @@
+//! Convolutional sparse coding and dictionary learning. Arrays cross the
+//! boundary in the core's [`ConvArray`] layout `items x channels x spatial`
+//! (C order); the Python layer adds and removes the channel axis.
+
+use crate::errors;
+use crate::threads;
+use numpy::{Element, PyArrayDyn, PyArrayMethods, PyUntypedArrayMethods};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use sparsecode::conv::{self, AdmmOptions, Boundary, CdlOptions, ConvArray, ConvFloat, CscOptions, Solver};
+
+fn is_dtype<T: Element>(x: &Bound<'_, PyAny>) -> bool {
+    x.cast::<PyArrayDyn<T>>().is_ok()
+}
+
+/// A copy of the numpy array `x` (`items x channels x spatial...`, any
+/// strides) as a [`ConvArray`].
+fn conv_array<T: ConvFloat + Element>(name: &str, x: &Bound<'_, PyAny>) -> PyResult<ConvArray<T>> {
+    let array = x.cast::<PyArrayDyn<T>>().map_err(|_| {
+        PyTypeError::new_err(format!("{name} must be a numpy array of dtype {}", T::NAME.replace('f', "float")))
+    })?;
+    let readonly = array.try_readonly().map_err(|e| PyValueError::new_err(format!("{name}: {e}")))?;
+    let shape = readonly.shape().to_vec();
+    if shape.len() < 3 {
+        return Err(PyValueError::new_err(format!(
+            "{name} must have at least 3 dimensions (items, channels, spatial...), got shape {shape:?}"
+        )));
+    }
+    let data: Vec<T> = readonly.as_array().iter().copied().collect();
+    ConvArray::new(shape[0], shape[1], &shape[2..], data).map_err(errors::to_py)
+}
+
+/// `a` as a numpy array of its shape.
+fn to_numpy<'py, T: ConvFloat + Element>(py: Python<'py>, a: ConvArray<T>) -> PyResult<Bound<'py, PyAny>> {
+    let mut shape = vec![a.n_items(), a.n_channels()];
+    shape.extend_from_slice(a.spatial());
+    Ok(numpy::PyArray1::from_vec(py, a.into_data()).reshape(shape)?.into_any())
+}
+
+fn parse_boundary(boundary: &str) -> PyResult<Boundary> {
+    match boundary {
+        "circular" => Ok(Boundary::Circular),
+        "linear" => Ok(Boundary::Linear),
+        other => Err(PyValueError::new_err(format!("boundary must be 'circular' or 'linear', got {other:?}"))),
+    }
+}
+
+type Coded<'py> = (Bound<'py, PyAny>, f64, usize, bool);
+
+fn code_typed<'py, T: ConvFloat + Element>(
+    py: Python<'py>,
+    filters: &Bound<'py, PyAny>,
+    signals: &Bound<'py, PyAny>,
+    mask: Option<&Bound<'py, PyAny>>,
+    options: CscOptions,
+    n_jobs: usize,
+) -> PyResult<Coded<'py>> {
+    let filters = conv_array::<T>("filters", filters)?;
+    let signals = conv_array::<T>("X", signals)?;
+    let mask = mask.map(|m| conv_array::<T>("mask", m)).transpose()?;
+    let pool = threads::pool(n_jobs)?;
+    let out =
+        py.detach(|| pool.install(|| conv::csc(&filters, &signals, mask.as_ref(), &options))).map_err(errors::to_py)?;
+    Ok((to_numpy(py, out.maps)?, out.objective, out.n_iter, out.converged))
+}
+
+/// `conv_code(filters, signals, mask, lam, solver, boundary, positive, max_iter, tol, rho=None, n_jobs=1)`
+///
+/// Convolutional basis pursuit denoising of `signals` (`n x channels x
+/// spatial`) over fixed `filters` (`k x filter_channels x filter_spatial`),
+/// `mask` (the shape of `signals`, or None) weighting the data term. Returns
+/// `(maps, objective, n_iter, converged)`, maps `n x n_maps x map_spatial`.
+#[pyfunction]
+#[pyo3(signature = (filters, signals, mask, lam, solver, boundary, positive, max_iter, tol, rho=None, n_jobs=1))]
+#[allow(clippy::too_many_arguments)]
+pub fn conv_code<'py>(
+    py: Python<'py>,
+    filters: &Bound<'py, PyAny>,
+    signals: &Bound<'py, PyAny>,
+    mask: Option<&Bound<'py, PyAny>>,
+    lam: f64,
+    solver: &str,
+    boundary: &str,
+    positive: bool,
+    max_iter: usize,
+    tol: f64,
+    rho: Option<f64>,
+    n_jobs: usize,
+) -> PyResult<Coded<'py>> {
+    let solver = match solver {
+        "admm" => Solver::Admm(AdmmOptions { rho, ..AdmmOptions::default() }),
+        "fista" => Solver::Fista,
+        other => return Err(PyValueError::new_err(format!("solver must be 'admm' or 'fista', got {other:?}"))),
+    };
+    let options =
+        CscOptions { lambda: lam, boundary: parse_boundary(boundary)?, non_negative: positive, max_iter, tol, solver };
+    if is_dtype::<f64>(signals) {
+        code_typed::<f64>(py, filters, signals, mask, options, n_jobs)
+    } else if is_dtype::<f32>(signals) {
+        code_typed::<f32>(py, filters, signals, mask, options, n_jobs)
+    } else {
+        Err(PyTypeError::new_err("X must have dtype float32 or float64"))
+    }
+}
+
+fn reconstruct_typed<'py, T: ConvFloat + Element>(
+    py: Python<'py>,
+    filters: &Bound<'py, PyAny>,
+    maps: &Bound<'py, PyAny>,
+    boundary: Boundary,
+    n_jobs: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let filters = conv_array::<T>("filters", filters)?;
+    let maps = conv_array::<T>("maps", maps)?;
+    let pool = threads::pool(n_jobs)?;
+    let signals = py.detach(|| pool.install(|| conv::reconstruct(&filters, &maps, boundary))).map_err(errors::to_py)?;
+    to_numpy(py, signals)
+}
+
+/// `conv_reconstruct(filters, maps, boundary, n_jobs=1)`
+///
+/// The signals `sum_k d_k * z_k` (`n x channels x signal_spatial`) that the
+/// coefficient `maps` (`n x n_maps x map_spatial`) represent over `filters`.
+#[pyfunction]
+#[pyo3(signature = (filters, maps, boundary, n_jobs=1))]
+pub fn conv_reconstruct<'py>(
+    py: Python<'py>,
+    filters: &Bound<'py, PyAny>,
+    maps: &Bound<'py, PyAny>,
+    boundary: &str,
+    n_jobs: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let boundary = parse_boundary(boundary)?;
+    if is_dtype::<f64>(maps) {
+        reconstruct_typed::<f64>(py, filters, maps, boundary, n_jobs)
+    } else if is_dtype::<f32>(maps) {
+        reconstruct_typed::<f32>(py, filters, maps, boundary, n_jobs)
+    } else {
+        Err(PyTypeError::new_err("maps must have dtype float32 or float64"))
+    }
+}
+
+type Learned<'py> = (Bound<'py, PyAny>, Bound<'py, PyAny>, Vec<f64>);
+
+fn learn_typed<'py, T: ConvFloat + Element>(
+    py: Python<'py>,
+    signals: &Bound<'py, PyAny>,
+    mask: Option<&Bound<'py, PyAny>>,
+    init: Option<&Bound<'py, PyAny>>,
+    options: &CdlOptions,
+    n_jobs: usize,
+) -> PyResult<Learned<'py>> {
+    let signals = conv_array::<T>("X", signals)?;
+    let mask = mask.map(|m| conv_array::<T>("mask", m)).transpose()?;
+    let init = init.map(|f| conv_array::<T>("init", f)).transpose()?;
+    let pool = threads::pool(n_jobs)?;
+    let out = py
+        .detach(|| pool.install(|| conv::learn_filters(&signals, mask.as_ref(), init.as_ref(), options)))
+        .map_err(errors::to_py)?;
+    Ok((to_numpy(py, out.filters)?, to_numpy(py, out.maps)?, out.objective))
+}
+
+/// `conv_learn(signals, mask, init, n_filters, filter_shape, multichannel_filters, lam, boundary, n_iter,
+/// coding_iter, filter_iter, zero_mean, positive, seed, n_jobs=1)`
+///
+/// Learns `n_filters` filters of spatial shape `filter_shape` from `signals`
+/// (`n x channels x spatial`): single-channel filters shared by every channel,
+/// or with `multichannel_filters` one filter channel per signal channel.
+/// Starts from `init` filters (`n_filters x filter_channels x filter_shape`)
+/// or seeded windows of the signals. Returns `(filters, maps, objective per
+/// outer iteration)`.
+#[pyfunction]
+#[pyo3(signature = (
+    signals, mask, init, n_filters, filter_shape, multichannel_filters, lam, boundary, n_iter, coding_iter,
+    filter_iter, zero_mean, positive, seed, n_jobs=1
+))]
+#[allow(clippy::too_many_arguments)]
+pub fn conv_learn<'py>(
+    py: Python<'py>,
+    signals: &Bound<'py, PyAny>,
+    mask: Option<&Bound<'py, PyAny>>,
+    init: Option<&Bound<'py, PyAny>>,
+    n_filters: usize,
+    filter_shape: Vec<usize>,
+    multichannel_filters: bool,
+    lam: f64,
+    boundary: &str,
+    n_iter: usize,
+    coding_iter: usize,
+    filter_iter: usize,
+    zero_mean: bool,
+    positive: bool,
+    seed: u64,
+    n_jobs: usize,
+) -> PyResult<Learned<'py>> {
+    let mut options = CdlOptions::new(n_filters, &filter_shape, lam);
+    options.multichannel_filters = multichannel_filters;
+    options.boundary = parse_boundary(boundary)?;
+    options.n_iter = n_iter;
+    options.coding_iter = coding_iter;
+    options.filter_iter = filter_iter;
+    options.zero_mean = zero_mean;
+    options.non_negative = positive;
+    options.seed = seed;
+    if is_dtype::<f64>(signals) {
+        learn_typed::<f64>(py, signals, mask, init, &options, n_jobs)
+    } else if is_dtype::<f32>(signals) {
+        learn_typed::<f32>(py, signals, mask, init, &options, n_jobs)
+    } else {
+        Err(PyTypeError::new_err("X must have dtype float32 or float64"))
+    }
+}
