@@ -221,6 +221,17 @@ pub(crate) fn objective<T: ConvFloat>(op: &ConvOperator<T>, setup: &Setup<T>, ma
     0.5 * data + lambda * maps.iter().map(|v| v.as_f64().abs()).sum::<f64>()
 }
 
+/// The scaled dual step of ADMM, `u += x_relaxed - y`, accumulating into `r`
+/// the primal residual `||x - y||^2` and the change `||y - y_prev||^2` that
+/// the stopping rule and the dual residual are built from.
+fn dual_update<T: ConvFloat>(u: &mut [T], x_relaxed: &[T], y: &[T], x: &[T], y_prev: &[T], r: &mut Residuals) {
+    for (((u, xr), y), (x, yp)) in u.iter_mut().zip(x_relaxed).zip(y).zip(x.iter().zip(y_prev)) {
+        *u = *u + *xr - *y;
+        r.primal_sq += (*x - *y).as_f64().powi(2);
+        r.y_change_sq += (*y - *yp).as_f64().powi(2);
+    }
+}
+
 fn norms_sq<T: ConvFloat>(a: &[T]) -> f64 {
     a.iter().map(|v| v.as_f64() * v.as_f64()).sum()
 }
@@ -305,13 +316,7 @@ impl<T: ConvFloat> AdmmProblem<T> for PlainCbpdn<'_, T> {
 
     fn u_update(&mut self) -> Residuals {
         let mut r = Residuals::default();
-        for (((u, xr), y), (x, yp)) in
-            self.u.iter_mut().zip(&self.x_relaxed).zip(&self.y).zip(self.x.iter().zip(&self.y_prev))
-        {
-            *u = *u + *xr - *y;
-            r.primal_sq += (*x - *y).as_f64().powi(2);
-            r.y_change_sq += (*y - *yp).as_f64().powi(2);
-        }
+        dual_update(&mut self.u, &self.x_relaxed, &self.y, &self.x, &self.y_prev, &mut r);
         r.ax_sq = norms_sq(&self.x);
         r.y_sq = norms_sq(&self.y);
         r.u_sq = norms_sq(&self.u);
@@ -439,20 +444,8 @@ impl<T: ConvFloat> AdmmProblem<T> for MaskedCbpdn<'_, T> {
 
     fn u_update(&mut self) -> Residuals {
         let mut r = Residuals::default();
-        for (((u, xr), y), (x, yp)) in
-            self.u0.iter_mut().zip(&self.x0_relaxed).zip(&self.y0).zip(self.x.iter().zip(&self.y0_prev))
-        {
-            *u = *u + *xr - *y;
-            r.primal_sq += (*x - *y).as_f64().powi(2);
-            r.y_change_sq += (*y - *yp).as_f64().powi(2);
-        }
-        for (((u, xr), y), (x, yp)) in
-            self.u1.iter_mut().zip(&self.x1_relaxed).zip(&self.y1).zip(self.dx.iter().zip(&self.y1_prev))
-        {
-            *u = *u + *xr - *y;
-            r.primal_sq += (*x - *y).as_f64().powi(2);
-            r.y_change_sq += (*y - *yp).as_f64().powi(2);
-        }
+        dual_update(&mut self.u0, &self.x0_relaxed, &self.y0, &self.x, &self.y0_prev, &mut r);
+        dual_update(&mut self.u1, &self.x1_relaxed, &self.y1, &self.dx, &self.y1_prev, &mut r);
         r.ax_sq = norms_sq(&self.x) + norms_sq(&self.dx);
         r.y_sq = norms_sq(&self.y0) + norms_sq(&self.y1);
         r.u_sq = norms_sq(&self.u0) + norms_sq(&self.u1);
