@@ -54,3 +54,13 @@ pub fn spinner(label: &str, hidden: bool) -> ProgressBar {
     pb.enable_steady_tick(Duration::from_millis(100));
     pb
 }
+
+/// Shows a dictionary learner's progress on `bar` (iteration out of
+/// `max_iter`, current objective) and lets the learner go on: the callback
+/// the CLI hands to the learners of `sparsecode::learn`.
+pub fn show_learning(bar: &ProgressBar, p: &sparsecode::learn::Progress) -> std::ops::ControlFlow<()> {
+    bar.set_length(p.max_iter as u64);
+    bar.set_position(p.iteration as u64);
+    bar.set_message(format!("objective {:.4e}", p.objective));
+    std::ops::ControlFlow::Continue(())
+}

@@ -9,7 +9,6 @@ use faer::Mat;
 use rand_distr::{Distribution, Normal};
 use sparsecode::image::{denoise, psnr, synthetic_image, DenoiseParams};
 use sparsecode::learn::Progress;
-use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 /// Run a denoising demo on a generated image.
@@ -55,12 +54,7 @@ pub fn run(args: &Args, ctx: &Context) -> anyhow::Result<()> {
         args.size, args.sigma, args.atoms
     ));
     let bar = ctx.bar(0, "learning");
-    let out = denoise(noisy.as_ref(), &params, |p: &Progress| {
-        bar.set_length(p.max_iter as u64);
-        bar.set_position(p.iteration as u64);
-        bar.set_message(format!("objective {:.4e}", p.objective));
-        ControlFlow::Continue(())
-    })?;
+    let out = denoise(noisy.as_ref(), &params, |p: &Progress| crate::progress::show_learning(&bar, p))?;
     bar.finish_and_clear();
     let dir = &args.out_dir;
     write_gray(&dir.join("clean.png"), clean.as_ref())?;

@@ -11,7 +11,6 @@ use anyhow::{bail, Context as _};
 use sparsecode::image::{denoise, denoise_with, psnr, DenoiseParams};
 use sparsecode::learn::Progress;
 use sparsecode::Dictionary;
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 /// Denoise a gray image corrupted by white Gaussian noise of known level.
@@ -128,12 +127,7 @@ pub fn run(args: &Args, ctx: &Context) -> anyhow::Result<()> {
         }
         None => {
             let bar = ctx.bar(0, "learning");
-            let out = denoise(noisy.as_ref(), &params, |p: &Progress| {
-                bar.set_length(p.max_iter as u64);
-                bar.set_position(p.iteration as u64);
-                bar.set_message(format!("objective {:.4e}", p.objective));
-                ControlFlow::Continue(())
-            })?;
+            let out = denoise(noisy.as_ref(), &params, |p: &Progress| crate::progress::show_learning(&bar, p))?;
             bar.finish_and_clear();
             ctx.info(format!("mean atoms per patch: {:.2}", out.mean_nonzero));
             (out.image, out.fitted.dictionary.into_atoms())

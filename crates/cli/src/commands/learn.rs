@@ -23,7 +23,6 @@ use sparsecode::image::{remove_means, PatchGrid};
 use sparsecode::learn::batch::{self, BatchOptions, DictionaryUpdate};
 use sparsecode::learn::online::{OnlineLearner, OnlineParams, OnlineState};
 use sparsecode::learn::{Fitted, Init, Progress};
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 /// Key mixed into the seed for the per-epoch sample orders.
@@ -369,9 +368,7 @@ fn learn_with<E: Encoder<f64>>(encoder: E, args: &Args, ctx: &Context, training:
             options.seed = ctx.seed;
             let bar = ctx.bar(args.max_iter as u64, "learning");
             let fitted = batch::fit(training.x.as_ref(), &encoder, &options, |p: &Progress| {
-                bar.set_position(p.iteration as u64);
-                bar.set_message(format!("objective {:.4e}", p.objective));
-                ControlFlow::Continue(())
+                crate::progress::show_learning(&bar, p)
             })
             .context("dictionary learning failed")?;
             bar.finish_and_clear();
