@@ -1,8 +1,9 @@
 //! Convolutional dictionary learning (CDL): alternate CBPDN coding of the
-//! maps (ADMM, warm-started) and projected-FISTA updates of the filters
-//! (Garcia-Cardona & Wohlberg 2018, IEEE TCI, "Convolutional dictionary
-//! learning: a comparative review and new algorithms", Sec. IV, the
-//! alternating scheme of Algorithm 1 with the FISTA dictionary update), with
+//! maps (ADMM, warm-started) and updates of the filters by projected FISTA or
+//! by ADMM in the consensus form (Garcia-Cardona & Wohlberg 2018, IEEE TCI,
+//! "Convolutional dictionary learning: a comparative review and new
+//! algorithms", Sec. IV, the alternating scheme of Algorithm 1 with the FISTA
+//! or the consensus ("Cns") dictionary update; see [`FilterUpdate`]), with
 //! weights/masks for incomplete data in both steps, filters constrained to
 //! their support and the unit ball (optionally zero-mean) and anchored against
 //! the shift ambiguity after every update.
@@ -11,12 +12,29 @@ use super::admm::AdmmOptions;
 use super::array::ConvArray;
 use super::boundary::{Boundary, Setup};
 use super::cbpdn::{self, CscOptions, Solver};
-use super::dict_update;
-use super::operator::ConvOperator;
+use super::dict_update::{self, ConsensusState};
+use super::operator::{czero, ConvOperator};
 use super::ConvFloat;
 use crate::{rng, validate, Error, Result};
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
+
+/// How the filters are updated between two coding steps of [`learn_filters`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum FilterUpdate {
+    /// Projected FISTA on the data term of every signal at once, restarted from
+    /// the current filters at each outer iteration (Garcia-Cardona & Wohlberg
+    /// 2018, Sec. IV-B).
+    Fista,
+    /// ADMM in the consensus form, one copy of the filters per signal solved
+    /// per frequency by Sherman-Morrison and a projected consensus step,
+    /// through the [`admm`](super::admm) template; its duals and penalty carry
+    /// over from one outer iteration to the next (Garcia-Cardona & Wohlberg
+    /// 2018, the "Cns" update; SPORCO's `ConvCnstrMOD_Consensus`). `rho:
+    /// None` starts at the mean trace of the per-signal Hessians (`1` with a
+    /// mask or the linear boundary).
+    Consensus(AdmmOptions),
+}
 
 /// Options of [`learn_filters`].
 #[derive(Debug, Clone, PartialEq)]
@@ -36,8 +54,10 @@ pub struct CdlOptions {
     pub n_iter: usize,
     /// ADMM iterations per coding step.
     pub coding_iter: usize,
-    /// FISTA iterations per filter update.
+    /// Iterations (FISTA steps or ADMM iterations) per filter update.
     pub filter_iter: usize,
+    /// The filter-update method.
+    pub filter_update: FilterUpdate,
     /// Constrain filters to zero mean.
     pub zero_mean: bool,
     /// Re-centre each filter's energy after each update.
@@ -50,7 +70,8 @@ pub struct CdlOptions {
 
 impl CdlOptions {
     /// `n_filters` filters of shape `filter_shape`, 50 outer iterations of 10
-    /// ADMM and 10 FISTA steps, circular boundary, anchored, not zero-mean.
+    /// ADMM coding iterations and 10 FISTA filter steps, circular boundary,
+    /// anchored, not zero-mean.
     pub fn new(n_filters: usize, filter_shape: &[usize], lambda: f64) -> Self {
         Self {
             n_filters,
@@ -61,6 +82,7 @@ impl CdlOptions {
             n_iter: 50,
             coding_iter: 10,
             filter_iter: 10,
+            filter_update: FilterUpdate::Fista,
             zero_mean: false,
             anchor: true,
             non_negative: false,
@@ -74,6 +96,9 @@ impl CdlOptions {
         validate::at_least_one("n_iter", self.n_iter)?;
         validate::at_least_one("coding_iter", self.coding_iter)?;
         validate::at_least_one("filter_iter", self.filter_iter)?;
+        if let FilterUpdate::Consensus(a) = &self.filter_update {
+            a.check()?;
+        }
         if self.filter_shape.is_empty() || self.filter_shape.contains(&0) {
             return Err(Error::parameter("filter_shape", format!("{:?}", self.filter_shape), "needs non-zero sizes"));
         }
@@ -120,6 +145,35 @@ fn initial_filters<T: ConvFloat>(setup: &Setup<T>, seed: u64) -> Vec<T> {
         *v += T::of(noise * e);
     }
     filters
+}
+
+/// The CBPDN objective `0.5 ||W (s - D z)||^2 + lambda ||z||_1` of the maps
+/// `z` whose spectra are `z_hat`, for the filters of `op`: the data term by
+/// Parseval's identity from the signal spectra `s_hat` without weights, on the
+/// working domain with them.
+fn spectral_objective<T: ConvFloat>(
+    op: &ConvOperator<T>,
+    setup: &Setup<T>,
+    z_hat: &[num_complex::Complex<T>],
+    s_hat: &[num_complex::Complex<T>],
+    z: &[T],
+    lambda: f64,
+) -> f64 {
+    let mut r_hat = vec![czero(); s_hat.len()];
+    op.synthesize(z_hat, &mut r_hat);
+    let data = match &setup.w {
+        None => {
+            r_hat.iter_mut().zip(s_hat).for_each(|(r, s)| *r -= s);
+            let weights = dict_update::bin_weights(*setup.work_dims.last().unwrap_or(&1));
+            dict_update::parseval_sq(&r_hat, &weights, op.plan.len())
+        }
+        Some(w) => {
+            let mut r = vec![T::zero(); setup.s.len()];
+            op.plan.inverse_many(&r_hat, &mut r);
+            r.iter().zip(&setup.s).zip(w).map(|((a, b), w)| (w.as_f64() * (a.as_f64() - b.as_f64())).powi(2)).sum()
+        }
+    };
+    0.5 * data + lambda * z.iter().map(|v| v.as_f64().abs()).sum::<f64>()
 }
 
 /// Learned filters, their maps, and the objective after each outer iteration.
@@ -196,6 +250,11 @@ pub fn learn_filters<T: ConvFloat>(
         tol: 1e-4,
         solver: Solver::Admm(AdmmOptions::default()),
     };
+    let nf = op.plan.spectrum_len();
+    let mut s_hat = vec![czero(); setup.n_groups * setup.ce * nf];
+    op.plan.forward_many(&setup.s, &mut s_hat);
+    let mut z_hat = vec![czero(); setup.n_groups * setup.k * nf];
+    let mut consensus: Option<ConsensusState<T>> = None;
     let mut maps: Option<Vec<T>> = None;
     let mut dual = None;
     let mut objective = Vec::with_capacity(options.n_iter);
@@ -203,14 +262,37 @@ pub fn learn_filters<T: ConvFloat>(
         let coded = cbpdn::code(&op, &setup, &coding, maps.as_deref(), dual.take());
         let mut z = coded.maps;
         dual = coded.dual;
-        dict_update::update_filters(&mut op, &setup, &z, &mut padded, &support, options.zero_mean, options.filter_iter);
+        op.plan.forward_many(&z, &mut z_hat);
+        match &options.filter_update {
+            FilterUpdate::Fista => dict_update::fista_update(
+                &mut op,
+                &setup,
+                &z_hat,
+                &mut padded,
+                &support,
+                options.zero_mean,
+                options.filter_iter,
+            ),
+            FilterUpdate::Consensus(admm_options) => dict_update::consensus_update(
+                &mut op,
+                &setup,
+                &z_hat,
+                &s_hat,
+                &mut padded,
+                &support,
+                options.zero_mean,
+                options.filter_iter,
+                admm_options,
+                &mut consensus,
+            ),
+        }
         if options.anchor {
             filters = setup.crop_filters(&padded);
             let mut arrays = vec![&mut z];
             if let Some(d) = dual.as_mut() {
                 arrays.push(&mut d.u0);
             }
-            dict_update::anchor(
+            let moved = dict_update::anchor(
                 &mut filters,
                 &options.filter_shape,
                 setup.ce,
@@ -218,10 +300,16 @@ pub fn learn_filters<T: ConvFloat>(
                 &setup.work_dims,
                 setup.n_groups,
             );
-            padded = setup.pad_filters(&filters);
-            op.set_filters(&padded);
+            if moved.iter().any(|m| *m) {
+                padded = setup.pad_filters(&filters);
+                op.set_filters(&padded);
+                op.plan.forward_many(&z, &mut z_hat);
+                if let Some(state) = consensus.as_mut() {
+                    state.reset_filters(&moved, setup.ce, nf);
+                }
+            }
         }
-        objective.push(cbpdn::objective(&op, &setup, &z, options.lambda));
+        objective.push(spectral_objective(&op, &setup, &z_hat, &s_hat, &z, options.lambda));
         maps = Some(z);
     }
     filters = setup.crop_filters(&padded);

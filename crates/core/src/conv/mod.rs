@@ -9,8 +9,8 @@
 //!   ADMM in the DFT domain (Wohlberg 2016) or FISTA; circular or linear
 //!   boundary; masks for missing samples and per-sample weights.
 //! - [`reconstruct`]: the signal a set of maps represents.
-//! - [`learn_filters`]: convolutional dictionary learning (ADMM coding,
-//!   projected-FISTA filter updates, masks, anchoring).
+//! - [`learn_filters`]: convolutional dictionary learning (ADMM coding;
+//!   projected-FISTA or consensus-ADMM filter updates; masks, anchoring).
 //! - [`blind_deconvolve`]: one wavelet and its sparse spike train from a 1-D trace.
 //! - [`admm`]: the one ADMM template the convolutional solvers run through.
 //! - [`tikhonov_split`]: the low-pass / high-pass split used before CSC of images.
@@ -33,7 +33,7 @@ pub use admm::{AdmmOptions, AdmmReport};
 pub use array::ConvArray;
 pub use boundary::Boundary;
 pub use cbpdn::{csc, reconstruct, CscOptions, CscResult, Solver};
-pub use cdl::{learn_filters, CdlOptions, CdlResult};
+pub use cdl::{learn_filters, CdlOptions, CdlResult, FilterUpdate};
 pub use deconv::{blind_deconvolve, DeconvOptions, Deconvolution};
 pub use highpass::tikhonov_split;
 

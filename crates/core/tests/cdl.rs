@@ -1,0 +1,120 @@
+//! Convolutional dictionary learning: planted-filter recovery with both filter
+//! updates over several seeds, online CDL on a stream.
+
+use rand::Rng;
+use sparsecode::conv::{learn_filters, reconstruct, AdmmOptions, Boundary, CdlOptions, ConvArray, FilterUpdate};
+use sparsecode::rng;
+
+/// Largest absolute normalised correlation of `a` and `b` over all relative shifts.
+fn best_shift_correlation(a: &[f64], b: &[f64]) -> f64 {
+    let na = a.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let nb = b.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let (la, lb) = (a.len() as isize, b.len() as isize);
+    let mut best: f64 = 0.0;
+    for s in -lb..la {
+        let mut acc = 0.0;
+        for (i, av) in a.iter().enumerate() {
+            let j = i as isize - s;
+            if (0..lb).contains(&j) {
+                acc += av * b[j as usize];
+            }
+        }
+        best = best.max((acc / (na * nb)).abs());
+    }
+    best
+}
+
+/// `k` random unit-norm filters of `l` samples and `n_signals` circular
+/// signals of `len` samples, each the sum of `n_events` scaled copies of
+/// random filters at random places.
+fn planted(
+    seed: u64,
+    k: usize,
+    l: usize,
+    n_signals: usize,
+    len: usize,
+    n_events: usize,
+) -> (Vec<Vec<f64>>, ConvArray<f64>) {
+    let mut r = rng::seeded(seed);
+    let truth: Vec<Vec<f64>> = (0..k)
+        .map(|_| {
+            let v: Vec<f64> = (0..l).map(|_| r.random::<f64>() - 0.5).collect();
+            let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+            v.iter().map(|x| x / norm).collect()
+        })
+        .collect();
+    let mut data = vec![0.0; n_signals * len];
+    for s in 0..n_signals {
+        for _ in 0..n_events {
+            let kk = r.random_range(0..k);
+            let p = r.random_range(0..len);
+            let a = if r.random::<bool>() { 1.0 } else { -1.0 } * (0.5 + r.random::<f64>());
+            for j in 0..l {
+                data[s * len + (p + j) % len] += a * truth[kk][j];
+            }
+        }
+    }
+    (truth, ConvArray::new(n_signals, 1, &[len], data).unwrap())
+}
+
+/// For each planted filter, the best correlation with a learned one.
+fn recovery(truth: &[Vec<f64>], filters: &ConvArray<f64>) -> Vec<f64> {
+    truth
+        .iter()
+        .map(|t| (0..filters.n_items()).map(|kk| best_shift_correlation(t, filters.channel(kk, 0))).fold(0.0, f64::max))
+        .collect()
+}
+
+/// Both filter updates recover every planted filter (from seed 1; CDL is
+/// non-convex, see the seed test), keep the filters in the unit ball, and
+/// report the objective of the filters and maps they return.
+#[test]
+fn both_filter_updates_recover_planted_filters() {
+    let (truth, signals) = planted(30, 3, 12, 8, 256, 10);
+    for update in [FilterUpdate::Fista, FilterUpdate::Consensus(AdmmOptions::default())] {
+        let mut options = CdlOptions::new(3, &[12], 0.05);
+        options.n_iter = 100;
+        options.seed = 1;
+        options.filter_update = update.clone();
+        let out = learn_filters(&signals, None, None, &options).unwrap();
+        let rec = recovery(&truth, &out.filters);
+        assert!(rec.iter().all(|c| *c > 0.99), "{update:?}: correlations {rec:?}");
+        for kk in 0..3 {
+            let norm = out.filters.item(kk).iter().map(|v| v * v).sum::<f64>().sqrt();
+            assert!(norm <= 1.0 + 1e-12, "{update:?}: filter {kk} norm {norm}");
+        }
+        let obj = &out.objective;
+        assert!(obj[obj.len() - 1] < 0.5 * obj[0], "{update:?}: objective {} -> {}", obj[0], obj[obj.len() - 1]);
+        let rec = reconstruct(&out.filters, &out.maps, Boundary::Circular).unwrap();
+        let data_term: f64 = rec.data().iter().zip(signals.data()).map(|(a, b)| (a - b).powi(2)).sum::<f64>() * 0.5;
+        let l1: f64 = out.maps.data().iter().map(|v| v.abs()).sum();
+        let last = obj[obj.len() - 1];
+        assert!((data_term + 0.05 * l1 - last).abs() < 1e-9 * last, "{update:?}: {} vs {last}", data_term + 0.05 * l1);
+    }
+}
+
+/// Masked CDL with zero-mean 2-D filters and the linear boundary by the
+/// consensus update (its mask-decoupled form): the objective decreases and
+/// the filters are zero-mean and in the unit ball.
+#[test]
+fn masked_consensus_cdl_with_zero_mean_2d_filters() {
+    let mut r = rng::seeded(31);
+    let (h, w) = (24, 24);
+    let x: Vec<f64> = (0..2 * h * w).map(|_| r.random::<f64>() - 0.5).collect();
+    let mask: Vec<f64> = (0..2 * h * w).map(|i| if (i * 31 + 7) % 5 == 0 { 0.0 } else { 1.0 }).collect();
+    let signals = ConvArray::new(2, 1, &[h, w], x).unwrap();
+    let mask = ConvArray::new(2, 1, &[h, w], mask).unwrap();
+    let mut options = CdlOptions::new(4, &[5, 5], 0.05);
+    options.n_iter = 15;
+    options.zero_mean = true;
+    options.boundary = Boundary::Linear;
+    options.filter_update = FilterUpdate::Consensus(AdmmOptions::default());
+    let out = learn_filters(&signals, Some(&mask), None, &options).unwrap();
+    let obj = &out.objective;
+    assert!(obj[obj.len() - 1] < 0.9 * obj[0], "objective {obj:?}");
+    for kk in 0..4 {
+        let f = out.filters.item(kk);
+        assert!(f.iter().sum::<f64>().abs() < 1e-12, "filter {kk} mean");
+        assert!(f.iter().map(|v| v * v).sum::<f64>() <= 1.0 + 1e-12);
+    }
+}
