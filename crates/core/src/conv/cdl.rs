@@ -176,6 +176,52 @@ fn spectral_objective<T: ConvFloat>(
     0.5 * data + lambda * z.iter().map(|v| v.as_f64().abs()).sum::<f64>()
 }
 
+/// The starting filters of CDL, zero-padded to the working domain of
+/// `setup`, and the support mask of a filter there: `init` (checked against
+/// the setup's filter count and channels and `filter_shape`) or seeded
+/// windows of the signals ([`initial_filters`]), projected onto the
+/// constraint set and scaled to unit norm.
+pub(crate) fn start_filters<T: ConvFloat>(
+    setup: &Setup<T>,
+    filter_shape: &[usize],
+    zero_mean: bool,
+    init: Option<&ConvArray<T>>,
+    seed: u64,
+) -> Result<(Vec<T>, Vec<bool>)> {
+    let n_filter: usize = filter_shape.iter().product();
+    let filters = match init {
+        Some(f) => {
+            if f.n_items() != setup.k || f.n_channels() != setup.ce || f.spatial() != filter_shape {
+                return Err(Error::Shape(format!(
+                    "initial filters are {} x {} x {:?}, expected {} x {} x {:?}",
+                    f.n_items(),
+                    f.n_channels(),
+                    f.spatial(),
+                    setup.k,
+                    setup.ce,
+                    filter_shape
+                )));
+            }
+            f.check_finite("initial filters")?;
+            f.data().to_vec()
+        }
+        None => initial_filters(setup, seed),
+    };
+    let mut support = vec![false; setup.n_work()];
+    super::boundary::copy_corner(&vec![true; n_filter], filter_shape, &mut support, &setup.work_dims);
+    let mut padded = setup.pad_filters(&filters);
+    // Random or given filters start on the unit sphere.
+    dict_update::project(&mut padded, &support, setup.ce, zero_mean);
+    for f in padded.chunks_exact_mut(setup.ce * setup.n_work()) {
+        let norm = f.iter().fold(T::zero(), |a, v| a + *v * *v).sqrt();
+        if norm == T::zero() {
+            return Err(Error::Invalid("an initial filter is zero (after the zero-mean projection)".into()));
+        }
+        f.iter_mut().for_each(|v| *v /= norm);
+    }
+    Ok((padded, support))
+}
+
 /// Learned filters, their maps, and the objective after each outer iteration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CdlResult<T> {
@@ -208,39 +254,8 @@ pub fn learn_filters<T: ConvFloat>(
     options.check()?;
     let filter_channels = if options.multichannel_filters { signals.n_channels() } else { 1 };
     let setup = Setup::new(options.n_filters, filter_channels, &options.filter_shape, signals, mask, options.boundary)?;
-    let n_filter: usize = options.filter_shape.iter().product();
-    let mut filters = match init {
-        Some(f) => {
-            if f.n_items() != options.n_filters
-                || f.n_channels() != filter_channels
-                || f.spatial() != options.filter_shape
-            {
-                return Err(Error::Shape(format!(
-                    "initial filters are {} x {} x {:?}, expected {} x {filter_channels} x {:?}",
-                    f.n_items(),
-                    f.n_channels(),
-                    f.spatial(),
-                    options.n_filters,
-                    options.filter_shape
-                )));
-            }
-            f.check_finite("initial filters")?;
-            f.data().to_vec()
-        }
-        None => initial_filters(&setup, options.seed),
-    };
-    let mut support = vec![false; setup.n_work()];
-    super::boundary::copy_corner(&vec![true; n_filter], &options.filter_shape, &mut support, &setup.work_dims);
-    let mut padded = setup.pad_filters(&filters);
-    // Random or given filters start on the unit sphere.
-    dict_update::project(&mut padded, &support, filter_channels, options.zero_mean);
-    for f in padded.chunks_exact_mut(filter_channels * setup.n_work()) {
-        let norm = f.iter().fold(T::zero(), |a, v| a + *v * *v).sqrt();
-        if norm == T::zero() {
-            return Err(Error::Invalid("an initial filter is zero (after the zero-mean projection)".into()));
-        }
-        f.iter_mut().for_each(|v| *v /= norm);
-    }
+    let (mut padded, support) = start_filters(&setup, &options.filter_shape, options.zero_mean, init, options.seed)?;
+    let mut filters;
     let mut op = ConvOperator::new(&padded, setup.k, setup.ce, &setup.work_dims);
     let coding = CscOptions {
         lambda: options.lambda,

@@ -11,6 +11,8 @@
 //! - [`reconstruct`]: the signal a set of maps represents.
 //! - [`learn_filters`]: convolutional dictionary learning (ADMM coding;
 //!   projected-FISTA or consensus-ADMM filter updates; masks, anchoring).
+//! - [`OnlineCdl`]: online CDL over a stream of segments or images
+//!   (frequency-domain surrogate with forgetting).
 //! - [`blind_deconvolve`]: one wavelet and its sparse spike train from a 1-D trace.
 //! - [`admm`]: the one ADMM template the convolutional solvers run through.
 //! - [`tikhonov_split`]: the low-pass / high-pass split used before CSC of images.
@@ -27,6 +29,7 @@ mod dict_update;
 mod fft;
 mod fista;
 mod highpass;
+mod online;
 mod operator;
 
 pub use admm::{AdmmOptions, AdmmReport};
@@ -36,6 +39,7 @@ pub use cbpdn::{csc, reconstruct, CscOptions, CscResult, Solver};
 pub use cdl::{learn_filters, CdlOptions, CdlResult, FilterUpdate};
 pub use deconv::{blind_deconvolve, DeconvOptions, Deconvolution};
 pub use highpass::tikhonov_split;
+pub use online::{OnlineCdl, OnlineCdlOptions};
 
 /// A [`Float`](crate::Float) that the FFT crates can transform (`f32`, `f64`).
 pub trait ConvFloat: crate::Float + rustfft::FftNum {}
