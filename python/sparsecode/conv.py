@@ -40,6 +40,7 @@ from ._validation import resolve_n_jobs, seed_from
 __all__ = ["ConvDictionaryLearning", "ConvSparseCoder"]
 
 _SOLVERS = ("admm", "fista")
+_FILTER_UPDATES = ("fista", "consensus")
 _BOUNDARIES = ("circular", "linear")
 
 
@@ -229,9 +230,10 @@ class ConvSparseCoder(TransformerMixin, BaseEstimator):
 
 class ConvDictionaryLearning(TransformerMixin, BaseEstimator):
     """Convolutional dictionary learning: alternates CBPDN coding (ADMM) of
-    the training signals and a FISTA update of the filters, each filter kept
-    in the unit ball (Wohlberg 2016; Garcia-Cardona & Wohlberg 2018,
-    "Convolutional dictionary learning: a comparative review").
+    the training signals and an update of the filters (projected FISTA, or
+    ADMM in the consensus form), each filter kept in the unit ball (Wohlberg
+    2016; Garcia-Cardona & Wohlberg 2018, "Convolutional dictionary learning:
+    a comparative review and new algorithms").
 
     Parameters
     ----------
@@ -245,7 +247,12 @@ class ConvDictionaryLearning(TransformerMixin, BaseEstimator):
     max_iter : int, default=50
         Outer iterations (coding + filter update).
     coding_iter, filter_iter : int, default=10
-        ADMM iterations per coding step, FISTA iterations per filter update.
+        ADMM iterations per coding step, iterations per filter update.
+    filter_update : {'fista', 'consensus'}, default='fista'
+        Projected FISTA on all signals at once, or consensus ADMM: one copy of
+        the filters per signal solved per frequency by Sherman-Morrison, a
+        projected consensus step, duals carried across outer iterations
+        (SPORCO's ``ConvCnstrMOD_Consensus``).
     zero_mean : bool, default=False
         Constrain the filters to zero mean.
     positive : bool, default=False
@@ -282,6 +289,7 @@ class ConvDictionaryLearning(TransformerMixin, BaseEstimator):
         max_iter=50,
         coding_iter=10,
         filter_iter=10,
+        filter_update="fista",
         zero_mean=False,
         positive=False,
         multichannel=False,
@@ -300,6 +308,7 @@ class ConvDictionaryLearning(TransformerMixin, BaseEstimator):
         self.max_iter = max_iter
         self.coding_iter = coding_iter
         self.filter_iter = filter_iter
+        self.filter_update = filter_update
         self.zero_mean = zero_mean
         self.positive = positive
         self.multichannel = multichannel
@@ -324,6 +333,7 @@ class ConvDictionaryLearning(TransformerMixin, BaseEstimator):
 
     def _fit(self, X, mask):
         _check_choice("boundary", self.boundary, _BOUNDARIES)
+        _check_choice("filter_update", self.filter_update, _FILTER_UPDATES)
         shape = (self.filter_shape,) if isinstance(self.filter_shape, numbers.Integral) else self.filter_shape
         shape = tuple(_check_count("filter_shape", s) for s in shape)
         multichannel = bool(self.multichannel)
@@ -353,6 +363,7 @@ class ConvDictionaryLearning(TransformerMixin, BaseEstimator):
             bool(self.zero_mean),
             bool(self.positive),
             seed_from(self.random_state),
+            filter_update=self.filter_update,
             n_jobs=resolve_n_jobs(self.n_jobs),
         )
         self.filters_ = _from_core(filters, multichannel_filters)

@@ -158,6 +158,33 @@ def test_dictionary_learning_decreases_the_objective(planted):
     np.testing.assert_array_equal(again.filters_, cdl.filters_)
 
 
+def test_consensus_filter_update_learns_like_fista(planted, rng):
+    """The consensus ADMM filter update: the objective decreases as with FISTA,
+    its last value is that of the returned filters and maps, and the filters
+    stay in the unit ball (zero-mean when asked, also with a mask)."""
+    _, _, X, _ = planted
+    runs = {
+        update: ConvDictionaryLearning(2, 8, alpha=0.05, max_iter=30, filter_update=update, random_state=0)
+        for update in ("fista", "consensus")
+    }
+    maps = {update: cdl.fit_transform(X) for update, cdl in runs.items()}
+    cons = runs["consensus"]
+    assert cons.objective_[-1] < 0.7 * cons.objective_[0]
+    assert cons.objective_[-1] < 1.05 * runs["fista"].objective_[-1]
+    recon = cons.inverse_transform(maps["consensus"])
+    expected = 0.5 * np.sum((X - recon) ** 2) + 0.05 * np.abs(maps["consensus"]).sum()
+    np.testing.assert_allclose(cons.objective_[-1], expected, rtol=1e-8)
+    assert np.all(np.linalg.norm(cons.filters_, axis=1) <= 1 + 1e-12)
+    mask = (rng.random(X.shape) > 0.2).astype(float)
+    masked = ConvDictionaryLearning(
+        2, 8, alpha=0.05, max_iter=10, filter_update="consensus", zero_mean=True, random_state=0
+    ).fit(X, mask=mask)
+    assert np.all(np.abs(masked.filters_.sum(axis=1)) < 1e-12)
+    assert masked.objective_[-1] < masked.objective_[0]
+    with pytest.raises(ValueError, match="filter_update"):
+        ConvDictionaryLearning(2, 8, filter_update="sgd").fit(X)
+
+
 def test_dictionary_learning_on_images_and_errors(rng):
     X = rng.standard_normal((2, 12, 12))
     cdl = ConvDictionaryLearning(3, (3, 3), alpha=0.1, max_iter=5, random_state=1).fit(X)

@@ -157,3 +157,29 @@ fn online_cdl_recovers_planted_filters_from_a_stream() {
     let wrong = ConvArray::new(1, 1, &[128], vec![0.0; 128]).unwrap();
     assert!(matches!(learner.partial_fit(&wrong), Err(sparsecode::Error::Shape(_))));
 }
+
+/// Seed sensitivity: CDL is non-convex, and from random starts it stalls in
+/// local minima where one filter serves two planted patterns or holds a
+/// shifted, truncated copy of one (no filter is unused). The trial
+/// replacements of stalled filters by the largest residual window (kept only
+/// when they lower the objective) help but do not cure it: in 200 iterations
+/// every planted filter is recovered from 4 of 8 seeds with FISTA and 6 of 8
+/// with the consensus update (without the replacements: 3 of 8 with each).
+#[test]
+fn planted_recovery_over_seeds() {
+    let (truth, signals) = planted(30, 3, 12, 8, 256, 10);
+    for (update, needed) in [(FilterUpdate::Fista, 4), (FilterUpdate::Consensus(AdmmOptions::default()), 4)] {
+        let mut recovered = 0;
+        for seed in 0..8 {
+            let mut options = CdlOptions::new(3, &[12], 0.05);
+            options.n_iter = 200;
+            options.seed = seed;
+            options.filter_update = update.clone();
+            let out = learn_filters(&signals, None, None, &options).unwrap();
+            if recovery(&truth, &out.filters).iter().all(|c| *c > 0.95) {
+                recovered += 1;
+            }
+        }
+        assert!(recovered >= needed, "{update:?}: {recovered} of 8 seeds recover every planted filter");
+    }
+}

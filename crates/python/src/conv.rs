@@ -7,7 +7,9 @@ use crate::threads;
 use numpy::{Element, PyArrayDyn, PyArrayMethods, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use sparsecode::conv::{self, AdmmOptions, Boundary, CdlOptions, ConvArray, ConvFloat, CscOptions, Solver};
+use sparsecode::conv::{
+    self, AdmmOptions, Boundary, CdlOptions, ConvArray, ConvFloat, CscOptions, FilterUpdate, Solver,
+};
 
 fn is_dtype<T: Element>(x: &Bound<'_, PyAny>) -> bool {
     x.cast::<PyArrayDyn<T>>().is_ok()
@@ -161,18 +163,19 @@ fn learn_typed<'py, T: ConvFloat + Element>(
 }
 
 /// `conv_learn(signals, mask, init, n_filters, filter_shape, multichannel_filters, lam, boundary, n_iter,
-/// coding_iter, filter_iter, zero_mean, positive, seed, n_jobs=1)`
+/// coding_iter, filter_iter, zero_mean, positive, seed, filter_update="fista", n_jobs=1)`
 ///
 /// Learns `n_filters` filters of spatial shape `filter_shape` from `signals`
 /// (`n x channels x spatial`): single-channel filters shared by every channel,
 /// or with `multichannel_filters` one filter channel per signal channel.
 /// Starts from `init` filters (`n_filters x filter_channels x filter_shape`)
-/// or seeded windows of the signals. Returns `(filters, maps, objective per
-/// outer iteration)`.
+/// or seeded windows of the signals. `filter_update` is `"fista"` (projected
+/// FISTA) or `"consensus"` (consensus ADMM). Returns `(filters, maps,
+/// objective per outer iteration)`.
 #[pyfunction]
 #[pyo3(signature = (
     signals, mask, init, n_filters, filter_shape, multichannel_filters, lam, boundary, n_iter, coding_iter,
-    filter_iter, zero_mean, positive, seed, n_jobs=1
+    filter_iter, zero_mean, positive, seed, filter_update="fista", n_jobs=1
 ))]
 #[allow(clippy::too_many_arguments)]
 pub fn conv_learn<'py>(
@@ -191,6 +194,7 @@ pub fn conv_learn<'py>(
     zero_mean: bool,
     positive: bool,
     seed: u64,
+    filter_update: &str,
     n_jobs: usize,
 ) -> PyResult<Learned<'py>> {
     let mut options = CdlOptions::new(n_filters, &filter_shape, lam);
@@ -202,6 +206,13 @@ pub fn conv_learn<'py>(
     options.zero_mean = zero_mean;
     options.non_negative = positive;
     options.seed = seed;
+    options.filter_update = match filter_update {
+        "fista" => FilterUpdate::Fista,
+        "consensus" => FilterUpdate::Consensus(AdmmOptions::default()),
+        other => {
+            return Err(PyValueError::new_err(format!("filter_update must be 'fista' or 'consensus', got {other:?}")))
+        }
+    };
     if is_dtype::<f64>(signals) {
         learn_typed::<f64>(py, signals, mask, init, &options, n_jobs)
     } else if is_dtype::<f32>(signals) {

@@ -5,11 +5,11 @@ use super::csc::{draw_maps, read_signals, write_conv_array, BoundaryArg};
 use crate::context::Context;
 use crate::{io, plot};
 use anyhow::bail;
-use sparsecode::conv::{learn_filters, tikhonov_split, CdlOptions};
+use sparsecode::conv::{learn_filters, tikhonov_split, AdmmOptions, CdlOptions, FilterUpdate};
 use std::path::PathBuf;
 
 /// Learn convolutional filters: alternate sparse coding of the maps (ADMM)
-/// and filter updates (projected FISTA), filters of norm <= 1.
+/// and filter updates (projected FISTA or consensus ADMM), filters of norm <= 1.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The training signals (as for `sparsecode csc --input`).
@@ -33,6 +33,13 @@ pub struct Args {
     /// Boundary condition.
     #[arg(long, value_enum, default_value_t = BoundaryArg::Circular)]
     pub boundary: BoundaryArg,
+    /// Filter update: projected FISTA, or ADMM in the consensus form (one
+    /// filter copy per signal, solved per frequency; Garcia-Cardona & Wohlberg 2018).
+    #[arg(long, value_enum, default_value_t = FilterUpdateArg::Fista)]
+    pub filter_update: FilterUpdateArg,
+    /// Iterations of each filter update.
+    #[arg(long, default_value_t = 10)]
+    pub filter_iter: usize,
     /// Constrain the filters to zero mean.
     #[arg(long)]
     pub zero_mean: bool,
@@ -54,6 +61,15 @@ pub struct Args {
     /// Also plot the objective per iteration (PNG).
     #[arg(long)]
     pub convergence_png: Option<PathBuf>,
+}
+
+/// `--filter-update`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FilterUpdateArg {
+    /// Projected FISTA.
+    Fista,
+    /// Consensus ADMM.
+    Consensus,
 }
 
 fn parse_size(text: &str) -> anyhow::Result<Vec<usize>> {
@@ -89,6 +105,11 @@ pub fn run(args: &Args, ctx: &Context) -> anyhow::Result<()> {
     options.n_iter = args.iterations;
     options.boundary = args.boundary.into();
     options.zero_mean = args.zero_mean;
+    options.filter_iter = args.filter_iter;
+    options.filter_update = match args.filter_update {
+        FilterUpdateArg::Fista => FilterUpdate::Fista,
+        FilterUpdateArg::Consensus => FilterUpdate::Consensus(AdmmOptions::default()),
+    };
     options.seed = ctx.seed;
     let spinner = ctx.spinner("learning filters");
     let out = learn_filters(&signals, None, None, &options)?;

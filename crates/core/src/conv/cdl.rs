@@ -7,6 +7,17 @@
 //! weights/masks for incomplete data in both steps, filters constrained to
 //! their support and the unit ball (optionally zero-mean) and anchored against
 //! the shift ambiguity after every update.
+//!
+//! Local minima: from random starts CDL stalls where one filter serves two
+//! patterns or holds a shifted, truncated copy of one. When the objective
+//! falls by less than 1% over 10 outer iterations (in the first 80% of the
+//! run, with at least two filters), the filter of least value to the
+//! objective is replaced on trial by the window of largest residual energy
+//! (the residual-driven atom replacement of patch dictionary learning, e.g.
+//! Aharon, Elad & Bruckstein 2006, K-SVD, Sec. IV-E, applied to a stalled
+//! filter rather than an unused one); after 10 iterations the trial is kept
+//! only if the objective is lower than at its start, else the run returns to
+//! the snapshot and the next filter in the order is tried next time.
 
 use super::admm::AdmmOptions;
 use super::array::ConvArray;
@@ -109,36 +120,85 @@ impl CdlOptions {
     }
 }
 
+/// Energy of the (weighted) `values` (`groups x ce x N` on the working
+/// domain) in every window of the filter's shape: `groups x N`, entry `(g, p)`
+/// the sum over channels and the window starting at `p` (circularly) of the
+/// squared samples, by a DFT-domain correlation with the window's indicator.
+fn window_energy<T: ConvFloat>(setup: &Setup<T>, values: &[T]) -> Vec<f64> {
+    let n_work = setup.n_work();
+    let n_filter: usize = setup.filter_dims.iter().product();
+    let plan = super::fft::FftPlan::<T>::new(&setup.work_dims);
+    let nf = plan.spectrum_len();
+    let mut window = vec![T::zero(); n_work];
+    super::boundary::copy_corner(&vec![T::one(); n_filter], &setup.filter_dims, &mut window, &setup.work_dims);
+    let mut window_hat = vec![czero(); nf];
+    plan.forward_many(&window, &mut window_hat);
+    let squares: Vec<T> = match &setup.w {
+        None => values.iter().map(|v| *v * *v).collect(),
+        Some(w) => values.iter().zip(w).map(|(v, w)| *v * *v * *w * *w).collect(),
+    };
+    let mut spec = vec![czero(); setup.n_groups * setup.ce * nf];
+    plan.forward_many(&squares, &mut spec);
+    let mut summed = vec![czero(); setup.n_groups * nf];
+    for (g, out) in summed.chunks_exact_mut(nf).enumerate() {
+        for c in 0..setup.ce {
+            let sc = &spec[(g * setup.ce + c) * nf..(g * setup.ce + c + 1) * nf];
+            for ((o, x), m) in out.iter_mut().zip(sc).zip(&window_hat) {
+                *o += *x * m.conj();
+            }
+        }
+    }
+    let mut energy = vec![T::zero(); setup.n_groups * n_work];
+    plan.inverse_many(&summed, &mut energy);
+    energy.into_iter().map(|e| e.as_f64().max(0.0)).collect()
+}
+
+/// The window of the filter's shape (all `ce` channels) of the weighted
+/// `values` (`groups x ce x N`) starting at flat index `start` of `groups x N`,
+/// circularly.
+fn cut_window<T: ConvFloat>(setup: &Setup<T>, values: &[T], start: usize) -> Vec<T> {
+    let n_work = setup.n_work();
+    let nd = setup.work_dims.len();
+    let n_filter: usize = setup.filter_dims.iter().product();
+    let g = start / n_work;
+    let mut rest = start % n_work;
+    let mut origin = vec![0; nd];
+    for a in (0..nd).rev() {
+        origin[a] = rest % setup.work_dims[a];
+        rest /= setup.work_dims[a];
+    }
+    let mut out = vec![T::zero(); setup.ce * n_filter];
+    for (c, channel) in out.chunks_exact_mut(n_filter).enumerate() {
+        let signal = &values[(g * setup.ce + c) * n_work..(g * setup.ce + c + 1) * n_work];
+        let weights = setup.w.as_ref().map(|w| &w[(g * setup.ce + c) * n_work..(g * setup.ce + c + 1) * n_work]);
+        for (i, v) in channel.iter_mut().enumerate() {
+            let (mut rest, mut idx) = (i, 0);
+            let mut stride = 1;
+            for a in (0..nd).rev() {
+                let p = (rest % setup.filter_dims[a] + origin[a]) % setup.work_dims[a];
+                rest /= setup.filter_dims[a];
+                idx += p * stride;
+                stride *= setup.work_dims[a];
+            }
+            *v = signal[idx] * weights.map_or(T::one(), |w| w[idx]);
+        }
+    }
+    out
+}
+
 /// Seeded initial filters: windows of the filter's shape cut from the
 /// (weighted) training signals at random places, plus a little Gaussian noise
 /// so that no filter starts at zero.
 fn initial_filters<T: ConvFloat>(setup: &Setup<T>, seed: u64) -> Vec<T> {
     let mut r = rng::seeded(seed);
-    let n_work = setup.n_work();
-    let nd = setup.work_dims.len();
     let n_filter: usize = setup.filter_dims.iter().product();
-    let mut filters = vec![T::zero(); setup.k * setup.ce * n_filter];
-    let mut rms = 0.0;
-    for filter in filters.chunks_exact_mut(setup.ce * n_filter) {
+    let mut filters = Vec::with_capacity(setup.k * setup.ce * n_filter);
+    for _ in 0..setup.k {
         let g = r.random_range(0..setup.n_groups);
-        let origin: Vec<usize> = setup.work_dims.iter().map(|&n| r.random_range(0..n)).collect();
-        for (c, channel) in filter.chunks_exact_mut(n_filter).enumerate() {
-            let signal = &setup.s[(g * setup.ce + c) * n_work..(g * setup.ce + c + 1) * n_work];
-            let weights = setup.w.as_ref().map(|w| &w[(g * setup.ce + c) * n_work..(g * setup.ce + c + 1) * n_work]);
-            for (i, v) in channel.iter_mut().enumerate() {
-                let (mut rest, mut idx) = (i, 0);
-                let mut stride = 1;
-                for a in (0..nd).rev() {
-                    let p = (rest % setup.filter_dims[a] + origin[a]) % setup.work_dims[a];
-                    rest /= setup.filter_dims[a];
-                    idx += p * stride;
-                    stride *= setup.work_dims[a];
-                }
-                *v = signal[idx] * weights.map_or(T::one(), |w| w[idx]);
-                rms += v.as_f64() * v.as_f64();
-            }
-        }
+        let offset = setup.work_dims.iter().fold(0, |acc, &n| acc * n + r.random_range(0..n));
+        filters.extend(cut_window(setup, &setup.s, g * setup.n_work() + offset));
     }
+    let rms = filters.iter().map(|v| v.as_f64() * v.as_f64()).sum::<f64>();
     let noise = 0.1 * (rms / filters.len() as f64).sqrt().max(1e-3);
     for v in filters.iter_mut() {
         let e: f64 = StandardNormal.sample(&mut r);
@@ -174,6 +234,87 @@ fn spectral_objective<T: ConvFloat>(
         }
     };
     0.5 * data + lambda * z.iter().map(|v| v.as_f64().abs()).sum::<f64>()
+}
+
+/// Outer iterations over which a stall is measured, and a trial replacement
+/// of a filter runs before it is judged.
+const RESTART_PERIOD: usize = 10;
+/// Relative decrease of the objective over [`RESTART_PERIOD`] iterations
+/// below which the learning has stalled.
+const STALL_DECREASE: f64 = 1e-2;
+/// Trial replacements per filter at most.
+const MAX_TRIALS_PER_FILTER: usize = 4;
+
+/// A trial replacement of one filter in progress: the state to return to
+/// if it does not lower the objective by iteration `until`.
+struct Trial<T> {
+    padded: Vec<T>,
+    maps: Vec<T>,
+    objective: f64,
+    until: usize,
+}
+
+/// For a stalled CDL run (the local minima where one filter serves two
+/// patterns and another a shifted part of one): the filters in increasing
+/// order of their value to the objective, `Delta_k = 0.5 ||W (r + d_k * z_k)||^2
+/// - 0.5 ||W r||^2 - lambda ||z_k||_1` (what deleting filter `k` with its maps
+/// would cost, `r` the residual), and the window of the filter's shape where
+/// the weighted residual has the most energy (`ce x filter` values): the
+/// candidate that replaces a filter of least value in a trial.
+fn replacement<T: ConvFloat>(
+    op: &ConvOperator<T>,
+    setup: &Setup<T>,
+    z_hat: &[num_complex::Complex<T>],
+    s_hat: &[num_complex::Complex<T>],
+    z: &[T],
+    lambda: f64,
+) -> (Vec<usize>, Vec<T>) {
+    let (k, ce, n_groups) = (setup.k, setup.ce, setup.n_groups);
+    let nf = op.plan.spectrum_len();
+    let n = setup.n_work();
+    let mut r_hat = vec![czero(); s_hat.len()];
+    op.synthesize(z_hat, &mut r_hat);
+    r_hat.iter_mut().zip(s_hat).for_each(|(r, s)| *r = *s - *r);
+    let mut r = vec![T::zero(); setup.s.len()];
+    op.plan.inverse_many(&r_hat, &mut r);
+    let w_sq = |i: usize| setup.w.as_ref().map_or(1.0, |w| w[i].as_f64() * w[i].as_f64());
+    let mut y_hat = vec![czero(); s_hat.len()];
+    let mut y = vec![T::zero(); setup.s.len()];
+    let mut value: Vec<(f64, usize)> = (0..k)
+        .map(|kk| {
+            for g in 0..n_groups {
+                for c in 0..ce {
+                    let d = &op.d_hat[(kk * ce + c) * nf..(kk * ce + c + 1) * nf];
+                    let zk = &z_hat[(g * k + kk) * nf..(g * k + kk + 1) * nf];
+                    for ((o, dv), zv) in y_hat[(g * ce + c) * nf..(g * ce + c + 1) * nf].iter_mut().zip(d).zip(zk) {
+                        *o = *dv * *zv;
+                    }
+                }
+            }
+            op.plan.inverse_many(&y_hat, &mut y);
+            let data: f64 = y
+                .iter()
+                .zip(&r)
+                .enumerate()
+                .map(|(i, (yv, rv))| w_sq(i) * (rv.as_f64() * yv.as_f64() + 0.5 * yv.as_f64() * yv.as_f64()))
+                .sum();
+            let l1: f64 = (0..n_groups)
+                .map(|g| z[(g * k + kk) * n..(g * k + kk + 1) * n].iter().map(|v| v.as_f64().abs()).sum::<f64>())
+                .sum();
+            (data - lambda * l1, kk)
+        })
+        .collect();
+    value.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let energy = window_energy(setup, &r);
+    let start = energy.iter().enumerate().fold(0, |best, (i, e)| if *e > energy[best] { i } else { best });
+    (value.into_iter().map(|(_, kk)| kk).collect(), cut_window(setup, &r, start))
+}
+
+/// `k` filters (`k x ce x filter_shape`), all zero but filter `kk`, which is `window`.
+fn window_as_filters<T: ConvFloat>(setup: &Setup<T>, window: &[T], kk: usize) -> Vec<T> {
+    let mut out = vec![T::zero(); setup.k * window.len()];
+    out[kk * window.len()..(kk + 1) * window.len()].copy_from_slice(window);
+    out
 }
 
 /// The starting filters of CDL, zero-padded to the working domain of
@@ -273,7 +414,9 @@ pub fn learn_filters<T: ConvFloat>(
     let mut maps: Option<Vec<T>> = None;
     let mut dual = None;
     let mut objective = Vec::with_capacity(options.n_iter);
-    for _ in 0..options.n_iter {
+    let mut trial: Option<Trial<T>> = None;
+    let (mut rank, mut n_trials) = (0, 0);
+    for it in 0..options.n_iter {
         let coded = cbpdn::code(&op, &setup, &coding, maps.as_deref(), dual.take());
         let mut z = coded.maps;
         dual = coded.dual;
@@ -324,7 +467,71 @@ pub fn learn_filters<T: ConvFloat>(
                 }
             }
         }
-        objective.push(spectral_objective(&op, &setup, &z_hat, &s_hat, &z, options.lambda));
+        let mut current = spectral_objective(&op, &setup, &z_hat, &s_hat, &z, options.lambda);
+        objective.push(current);
+        let stalled = match trial.take() {
+            Some(t) if it + 1 >= t.until => {
+                if current >= t.objective {
+                    // The replacement did not pay: back to the snapshot, and
+                    // next time try the next filter in the order.
+                    padded = t.padded;
+                    op.set_filters(&padded);
+                    z = t.maps;
+                    op.plan.forward_many(&z, &mut z_hat);
+                    dual = None;
+                    consensus = None;
+                    current = t.objective;
+                    *objective.last_mut().unwrap_or(&mut 0.0) = current;
+                    rank += 1;
+                    true
+                } else {
+                    rank = 0;
+                    false
+                }
+            }
+            Some(t) => {
+                trial = Some(t);
+                false
+            }
+            None => it >= RESTART_PERIOD && objective[it - RESTART_PERIOD] - current <= STALL_DECREASE * current.abs(),
+        };
+        if stalled
+            && setup.k >= 2
+            && n_trials < MAX_TRIALS_PER_FILTER * setup.k
+            && (it + 1 + RESTART_PERIOD) * 5 <= options.n_iter * 4
+        {
+            let (order, window) = replacement(&op, &setup, &z_hat, &s_hat, &z, options.lambda);
+            let kk = order[rank % setup.k];
+            let mut candidate = padded.clone();
+            let block = setup.ce * setup.n_work();
+            let mut one = setup.pad_filters(&window_as_filters(&setup, &window, kk));
+            dict_update::project(&mut one, &support, setup.ce, options.zero_mean);
+            let fresh = &one[kk * block..(kk + 1) * block];
+            let norm = fresh.iter().fold(T::zero(), |a, v| a + *v * *v).sqrt();
+            if norm > T::zero() {
+                candidate[kk * block..(kk + 1) * block].iter_mut().zip(fresh).for_each(|(c, f)| *c = *f / norm);
+                let snapshot = std::mem::replace(&mut padded, candidate);
+                let n_map = setup.n_work();
+                let mut fresh_maps = z.clone();
+                for g in 0..setup.n_groups {
+                    fresh_maps[(g * setup.k + kk) * n_map..(g * setup.k + kk + 1) * n_map].fill(T::zero());
+                }
+                trial = Some(Trial {
+                    padded: snapshot,
+                    maps: std::mem::replace(&mut z, fresh_maps),
+                    objective: current,
+                    until: it + 1 + RESTART_PERIOD,
+                });
+                op.set_filters(&padded);
+                dual = None;
+                if let Some(state) = consensus.as_mut() {
+                    let mut reset = vec![false; setup.k];
+                    reset[kk] = true;
+                    state.reset_filters(&reset, setup.ce, nf);
+                }
+                n_trials += 1;
+            }
+        }
         maps = Some(z);
     }
     filters = setup.crop_filters(&padded);
