@@ -65,25 +65,51 @@ pub(crate) fn project<T: ConvFloat>(padded: &mut [T], support: &[bool], ce: usiz
 }
 
 /// Largest eigenvalue of `Z^H Z` (the filter-update Hessian), by power iteration
-/// over all frequencies at once; `z_hat` is `groups x k x F`.
+/// over all frequencies at once; `z_hat` is `groups x k x F`. Each product
+/// `sum_g conj(z_g) (z_g^T v)` costs `O(groups K F)`.
 fn hessian_norm<T: ConvFloat>(z_hat: &[Complex<T>], n_groups: usize, k: usize, nf: usize) -> T {
     let mut v: Vec<Complex<T>> =
         (0..k * nf).map(|i| Complex::new(T::one() + T::of(((i * 7919) % 101) as f64 * 1e-3), T::zero())).collect();
     let mut lambda = T::zero();
+    // Frequencies per parallel task.
+    let chunk = 256.min(nf.max(1));
     for _ in 0..POWER_ITERATIONS {
         let mut hv = vec![czero(); k * nf];
-        hv.par_chunks_mut(nf.max(1)).enumerate().for_each(|(kk, out)| {
-            for g in 0..n_groups {
-                let zg = &z_hat[g * k * nf..(g + 1) * k * nf];
-                for (f, o) in out.iter_mut().enumerate() {
-                    let mut zv = czero();
+        // hv is k x F; work on frequency ranges [f0, f1) of every filter at once.
+        let ranges: Vec<(usize, usize)> = (0..nf).step_by(chunk).map(|f0| (f0, (f0 + chunk).min(nf))).collect();
+        let parts: Vec<Vec<Complex<T>>> = ranges
+            .par_iter()
+            .map(|&(f0, f1)| {
+                let w = f1 - f0;
+                let mut out = vec![czero(); k * w];
+                let mut zv = vec![czero(); w];
+                for g in 0..n_groups {
+                    let zg = &z_hat[g * k * nf..(g + 1) * k * nf];
+                    zv.fill(czero());
                     for j in 0..k {
-                        zv += zg[j * nf + f] * v[j * nf + f];
+                        for ((a, z), x) in
+                            zv.iter_mut().zip(&zg[j * nf + f0..j * nf + f1]).zip(&v[j * nf + f0..j * nf + f1])
+                        {
+                            *a += *z * *x;
+                        }
                     }
-                    *o += zg[kk * nf + f].conj() * zv;
+                    for kk in 0..k {
+                        for ((o, z), a) in
+                            out[kk * w..(kk + 1) * w].iter_mut().zip(&zg[kk * nf + f0..kk * nf + f1]).zip(&zv)
+                        {
+                            *o += z.conj() * *a;
+                        }
+                    }
                 }
+                out
+            })
+            .collect();
+        for ((f0, f1), part) in ranges.iter().zip(&parts) {
+            let w = f1 - f0;
+            for kk in 0..k {
+                hv[kk * nf + f0..kk * nf + f1].copy_from_slice(&part[kk * w..(kk + 1) * w]);
             }
-        });
+        }
         let norm = hv.iter().fold(T::zero(), |a, c| a + c.norm_sqr()).sqrt();
         let v_norm = v.iter().fold(T::zero(), |a, c| a + c.norm_sqr()).sqrt();
         if norm == T::zero() || v_norm == T::zero() {
@@ -586,17 +612,24 @@ pub(crate) fn anchor<T: ConvFloat>(
         filters[kk * ce * n_filter..(kk + 1) * ce * n_filter].copy_from_slice(&shifted);
         moved[kk] = true;
         // d'[n] = d[n - t] pairs with z'[n] = z[n + t]: map entry i moves to i - t.
-        let map_target: Vec<usize> = (0..n_map)
-            .map(|i| {
-                let c = coords(i, map_dims);
-                let mut idx = 0;
-                for a in 0..nd {
-                    let len = map_dims[a] as isize;
-                    idx = idx * map_dims[a] + (c[a] as isize - shift[a]).rem_euclid(len) as usize;
+        // Row-major odometer over the map coordinates (no allocation per entry).
+        let mut map_target = Vec::with_capacity(n_map);
+        let mut c = vec![0usize; nd];
+        for _ in 0..n_map {
+            let mut idx = 0;
+            for a in 0..nd {
+                let len = map_dims[a] as isize;
+                idx = idx * map_dims[a] + (c[a] as isize - shift[a]).rem_euclid(len) as usize;
+            }
+            map_target.push(idx);
+            for a in (0..nd).rev() {
+                c[a] += 1;
+                if c[a] < map_dims[a] {
+                    break;
                 }
-                idx
-            })
-            .collect();
+                c[a] = 0;
+            }
+        }
         for array in maps.iter_mut() {
             for g in 0..n_groups {
                 let m = &mut array[(g * k + kk) * n_map..(g * k + kk + 1) * n_map];
