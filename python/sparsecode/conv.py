@@ -37,7 +37,7 @@ from sklearn.exceptions import NotFittedError
 from . import _sparsecode
 from ._validation import resolve_n_jobs, seed_from
 
-__all__ = ["ConvDictionaryLearning", "ConvSparseCoder"]
+__all__ = ["ConvDictionaryLearning", "ConvSparseCoder", "MiniBatchConvDictionaryLearning"]
 
 _SOLVERS = ("admm", "fista")
 _FILTER_UPDATES = ("fista", "consensus")
@@ -379,6 +379,166 @@ class ConvDictionaryLearning(TransformerMixin, BaseEstimator):
             alpha=self.alpha,
             solver=self.transform_solver,
             boundary=self.boundary,
+            positive=self.positive,
+            max_iter=self.transform_max_iter,
+            tol=self.transform_tol,
+            multichannel=self.multichannel,
+            n_jobs=self.n_jobs,
+        )
+
+    def transform(self, X, mask=None):
+        """Maps of ``X`` over the learned filters (see :meth:`ConvSparseCoder.transform`)."""
+        return self._coder().transform(X, mask)
+
+    def inverse_transform(self, maps):
+        """The signals that ``maps`` represent over the learned filters."""
+        return self._coder().inverse_transform(maps)
+
+
+class MiniBatchConvDictionaryLearning(TransformerMixin, BaseEstimator):
+    """Online convolutional dictionary learning for long signals cut into
+    segments or many images (Liu, Garcia-Cardona, Wohlberg & Yin 2018, "First-
+    and second-order methods for online convolutional dictionary learning"):
+    each mini-batch of signals is coded by CBPDN, folded into per-frequency
+    history statistics (older signals forgotten at ``forget_rate``) and the
+    filters take projected FISTA steps on the resulting surrogate. Circular
+    boundary, no masks; every signal must have the shape of the first.
+
+    Parameters
+    ----------
+    n_filters : int
+    filter_shape : int or tuple of int
+    alpha : float, default=0.1
+        Weight of the l1 penalty on the maps.
+    batch_size : int, default=1
+        Signals per step.
+    max_iter : int, default=1
+        Passes of :meth:`fit` over the signals.
+    coding_iter : int, default=50
+        ADMM iterations to code each mini-batch.
+    filter_iter : int, default=20
+        FISTA steps on the surrogate per mini-batch.
+    forget_rate : float, default=10.0
+        The signal at stream position ``s`` weighs ``s ** forget_rate`` in the
+        statistics (0: plain average).
+    zero_mean, positive, multichannel, multichannel_filters, filters_init,
+    transform_solver, transform_max_iter, transform_tol, random_state, n_jobs :
+        As in :class:`ConvDictionaryLearning`.
+
+    Attributes
+    ----------
+    filters_ : ndarray of shape (n_filters, *filter_shape) or (n_filters, *filter_shape, c)
+    objective_ : ndarray
+        Mean CBPDN objective per signal of each mini-batch of the last call,
+        under the filters from before its step.
+    n_signals_seen_ : int
+    """
+
+    def __init__(
+        self,
+        n_filters,
+        filter_shape,
+        *,
+        alpha=0.1,
+        batch_size=1,
+        max_iter=1,
+        coding_iter=50,
+        filter_iter=20,
+        forget_rate=10.0,
+        zero_mean=False,
+        positive=False,
+        multichannel=False,
+        multichannel_filters=False,
+        filters_init=None,
+        transform_solver="admm",
+        transform_max_iter=200,
+        transform_tol=1e-3,
+        random_state=None,
+        n_jobs=None,
+    ):
+        self.n_filters = n_filters
+        self.filter_shape = filter_shape
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.coding_iter = coding_iter
+        self.filter_iter = filter_iter
+        self.forget_rate = forget_rate
+        self.zero_mean = zero_mean
+        self.positive = positive
+        self.multichannel = multichannel
+        self.multichannel_filters = multichannel_filters
+        self.filters_init = filters_init
+        self.transform_solver = transform_solver
+        self.transform_max_iter = transform_max_iter
+        self.transform_tol = transform_tol
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def fit(self, X, y=None):
+        """Learns from scratch: ``max_iter`` passes over the signals ``X`` in
+        mini-batches, in order. Returns ``self``."""
+        if hasattr(self, "_state"):
+            del self._state
+        objective = []
+        for _ in range(_check_count("max_iter", self.max_iter)):
+            self.partial_fit(X)
+            objective.extend(self.objective_)
+        self.objective_ = np.asarray(objective)
+        return self
+
+    def partial_fit(self, X, y=None):
+        """Continues the stream with the signals ``X`` (in mini-batches of
+        ``batch_size``, in order). Returns ``self``."""
+        shape = (self.filter_shape,) if isinstance(self.filter_shape, numbers.Integral) else self.filter_shape
+        shape = tuple(_check_count("filter_shape", s) for s in shape)
+        multichannel = bool(self.multichannel)
+        multichannel_filters = bool(self.multichannel_filters)
+        if multichannel_filters and not multichannel:
+            raise ValueError("multichannel_filters=True needs multichannel=True (signals with a channel axis)")
+        X = _signals(X, multichannel, len(shape))
+        state = getattr(self, "_state", None)
+        if state is not None and state["a"].dtype != X.dtype:
+            X = X.astype(state["a"].dtype)
+        init = None
+        if state is None and self.filters_init is not None:
+            filter_shape = (self.n_filters,) + shape + ((X.shape[1],) if multichannel_filters else ())
+            init = _float_array(self.filters_init, "filters_init", X.dtype)
+            if init.shape != filter_shape:
+                raise ValueError(f"filters_init has shape {init.shape}, expected {filter_shape}")
+            init = _to_core(init, multichannel_filters)
+        if state is None:
+            self._seed = seed_from(self.random_state)
+        self._state, objective = _sparsecode.conv_learn_online(
+            X,
+            state,
+            init,
+            _check_count("n_filters", self.n_filters),
+            list(shape),
+            multichannel_filters,
+            float(self.alpha),
+            _check_count("coding_iter", self.coding_iter),
+            _check_count("filter_iter", self.filter_iter),
+            float(self.forget_rate),
+            bool(self.zero_mean),
+            bool(self.positive),
+            self._seed,
+            _check_count("batch_size", self.batch_size),
+            n_jobs=resolve_n_jobs(self.n_jobs),
+        )
+        self.filters_ = _from_core(self._state["filters"], multichannel_filters)
+        self.n_signals_seen_ = int(self._state["n_signals_seen"])
+        self.objective_ = np.asarray(objective)
+        return self
+
+    def _coder(self):
+        if not hasattr(self, "filters_"):
+            raise NotFittedError("MiniBatchConvDictionaryLearning is not fitted yet: call fit or partial_fit first")
+        return ConvSparseCoder(
+            self.filters_,
+            alpha=self.alpha,
+            solver=self.transform_solver,
+            boundary="circular",
             positive=self.positive,
             max_iter=self.transform_max_iter,
             tol=self.transform_tol,

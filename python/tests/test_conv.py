@@ -1,9 +1,11 @@
 """sparsecode.conv: convolutional sparse coding and dictionary learning."""
 
+import pickle
+
 import numpy as np
 import pytest
 
-from sparsecode.conv import ConvDictionaryLearning, ConvSparseCoder
+from sparsecode.conv import ConvDictionaryLearning, ConvSparseCoder, MiniBatchConvDictionaryLearning
 
 
 def circular_synthesis(filters, maps):
@@ -259,3 +261,41 @@ def test_dictionary_learning_of_multichannel_filters(rng):
     assert cdl.inverse_transform(cdl.transform(X)).shape == X.shape
     with pytest.raises(ValueError, match="multichannel=True"):
         ConvDictionaryLearning(2, 5, multichannel_filters=True).fit(X[..., 0])
+
+
+def test_online_dictionary_learning_on_a_stream(rng):
+    """MiniBatchConvDictionaryLearning: the held-out CBPDN objective improves
+    along a stream of planted 1-D segments; partial_fit continues exactly
+    where it stopped, also after pickling; fit restarts."""
+    filters = rng.standard_normal((2, 10))
+    filters /= np.linalg.norm(filters, axis=1, keepdims=True)
+    maps = np.zeros((44, 2, 200))
+    for i in range(44):
+        for _ in range(6):
+            maps[i, rng.integers(2), rng.integers(200)] = rng.choice([-1.0, 1.0]) * (0.5 + rng.random())
+    X = circular_synthesis(filters, maps)
+    train, held_out = X[:40], X[40:]
+
+    def held_out_objective(model):
+        coder = model._coder()
+        coder.transform(held_out)
+        return coder.objective_
+
+    model = MiniBatchConvDictionaryLearning(2, 10, alpha=0.05, random_state=0)
+    model.partial_fit(train[:1])
+    first = held_out_objective(model)
+    for i in range(1, 20):
+        model.partial_fit(train[i : i + 1])
+    assert model.n_signals_seen_ == 20 and model.filters_.shape == (2, 10)
+    copy = pickle.loads(pickle.dumps(model))
+    model.partial_fit(train[20:])
+    copy.partial_fit(train[20:])
+    np.testing.assert_array_equal(model.filters_, copy.filters_)
+    assert model.objective_.shape == (20,)
+    assert held_out_objective(model) < 0.7 * first
+    assert np.all(np.linalg.norm(model.filters_, axis=1) <= 1 + 1e-12)
+    again = MiniBatchConvDictionaryLearning(2, 10, alpha=0.05, batch_size=1, random_state=0).fit(train)
+    np.testing.assert_array_equal(again.filters_, model.filters_)
+    assert again.n_signals_seen_ == 40
+    with pytest.raises(ValueError):
+        model.partial_fit(rng.standard_normal((2, 150)))  # another segment length

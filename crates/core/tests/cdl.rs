@@ -137,7 +137,7 @@ fn online_cdl_recovers_planted_filters_from_a_stream() {
     // Non-convex like batch CDL: from this seed every planted filter is
     // recovered (seeds 0..6: one of six recovers all three above 0.95).
     options.seed = 2;
-    let mut learner = OnlineCdl::new(options, None).unwrap();
+    let mut learner = OnlineCdl::new(options.clone(), None).unwrap();
     assert!(learner.filters().is_none());
     let mut curve = Vec::new();
     for _ in 0..3 {
@@ -156,6 +156,13 @@ fn online_cdl_recovers_planted_filters_from_a_stream() {
     assert!(rec.iter().all(|c| *c > 0.99), "correlations {rec:?}");
     let wrong = ConvArray::new(1, 1, &[128], vec![0.0; 128]).unwrap();
     assert!(matches!(learner.partial_fit(&wrong), Err(sparsecode::Error::Shape(_))));
+    // A learner rebuilt from the exported state continues exactly alike.
+    let mut resumed = OnlineCdl::from_state(options.clone(), learner.state().unwrap()).unwrap();
+    assert_eq!(resumed.partial_fit(&segment(0)).unwrap(), learner.partial_fit(&segment(0)).unwrap());
+    assert_eq!(resumed.filters(), learner.filters());
+    let mut other = options;
+    other.n_filters = 4;
+    assert!(matches!(OnlineCdl::from_state(other, learner.state().unwrap()), Err(sparsecode::Error::Shape(_))));
 }
 
 /// Seed sensitivity: CDL is non-convex, and from random starts it stalls in

@@ -27,6 +27,7 @@ fn _sparsecode(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(conv::conv_code, m)?)?;
     m.add_function(wrap_pyfunction!(conv::conv_reconstruct, m)?)?;
     m.add_function(wrap_pyfunction!(conv::conv_learn, m)?)?;
+    m.add_function(wrap_pyfunction!(conv::conv_learn_online, m)?)?;
     m.add_function(wrap_pyfunction!(encode::encode, m)?)?;
     m.add_function(wrap_pyfunction!(learn::learn_batch, m)?)?;
     m.add_function(wrap_pyfunction!(learn::learn_online, m)?)?;

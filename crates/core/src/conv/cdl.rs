@@ -43,7 +43,8 @@ pub enum FilterUpdate {
     /// over from one outer iteration to the next (Garcia-Cardona & Wohlberg
     /// 2018, the "Cns" update; SPORCO's `ConvCnstrMOD_Consensus`). `rho:
     /// None` starts at the mean trace of the per-signal Hessians (`1` with a
-    /// mask or the linear boundary).
+    /// mask or the linear boundary); from one outer iteration to the next the
+    /// penalty keeps its ratio to that trace, which grows with the maps.
     Consensus(AdmmOptions),
 }
 
@@ -310,13 +311,6 @@ fn replacement<T: ConvFloat>(
     (value.into_iter().map(|(_, kk)| kk).collect(), cut_window(setup, &r, start))
 }
 
-/// `k` filters (`k x ce x filter_shape`), all zero but filter `kk`, which is `window`.
-fn window_as_filters<T: ConvFloat>(setup: &Setup<T>, window: &[T], kk: usize) -> Vec<T> {
-    let mut out = vec![T::zero(); setup.k * window.len()];
-    out[kk * window.len()..(kk + 1) * window.len()].copy_from_slice(window);
-    out
-}
-
 /// The starting filters of CDL, zero-padded to the working domain of
 /// `setup`, and the support mask of a filter there: `init` (checked against
 /// the setup's filter count and channels and `filter_shape`) or seeded
@@ -481,7 +475,9 @@ pub fn learn_filters<T: ConvFloat>(
                     dual = None;
                     consensus = None;
                     current = t.objective;
-                    *objective.last_mut().unwrap_or(&mut 0.0) = current;
+                    if let Some(last) = objective.last_mut() {
+                        *last = current;
+                    }
                     rank += 1;
                     true
                 } else {
@@ -504,12 +500,14 @@ pub fn learn_filters<T: ConvFloat>(
             let kk = order[rank % setup.k];
             let mut candidate = padded.clone();
             let block = setup.ce * setup.n_work();
-            let mut one = setup.pad_filters(&window_as_filters(&setup, &window, kk));
-            dict_update::project(&mut one, &support, setup.ce, options.zero_mean);
-            let fresh = &one[kk * block..(kk + 1) * block];
+            let mut fresh = vec![T::zero(); block];
+            for (src, dst) in window.chunks_exact(window.len() / setup.ce).zip(fresh.chunks_exact_mut(setup.n_work())) {
+                super::boundary::copy_corner(src, &options.filter_shape, dst, &setup.work_dims);
+            }
+            dict_update::project(&mut fresh, &support, setup.ce, options.zero_mean);
             let norm = fresh.iter().fold(T::zero(), |a, v| a + *v * *v).sqrt();
             if norm > T::zero() {
-                candidate[kk * block..(kk + 1) * block].iter_mut().zip(fresh).for_each(|(c, f)| *c = *f / norm);
+                candidate[kk * block..(kk + 1) * block].iter_mut().zip(&fresh).for_each(|(c, f)| *c = *f / norm);
                 let snapshot = std::mem::replace(&mut padded, candidate);
                 let n_map = setup.n_work();
                 let mut fresh_maps = z.clone();

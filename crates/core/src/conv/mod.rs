@@ -39,7 +39,7 @@ pub use cbpdn::{csc, reconstruct, CscOptions, CscResult, Solver};
 pub use cdl::{learn_filters, CdlOptions, CdlResult, FilterUpdate};
 pub use deconv::{blind_deconvolve, DeconvOptions, Deconvolution};
 pub use highpass::tikhonov_split;
-pub use online::{OnlineCdl, OnlineCdlOptions};
+pub use online::{OnlineCdl, OnlineCdlOptions, OnlineCdlState};
 
 /// A [`Float`](crate::Float) that the FFT crates can transform (`f32`, `f64`).
 pub trait ConvFloat: crate::Float + rustfft::FftNum {}

@@ -107,6 +107,26 @@ impl OnlineCdlOptions {
     }
 }
 
+/// Everything an [`OnlineCdl`] needs to continue a stream, as plain fields
+/// (for checkpoints and the Python layer). Export with [`OnlineCdl::state`],
+/// resume with [`OnlineCdl::from_state`] and the same options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnlineCdlState<T> {
+    /// The current filters, `n_filters x filter_channels x filter_shape`.
+    pub filters: ConvArray<T>,
+    /// Spatial shape and channel count of the stream's signals.
+    pub dims: Vec<usize>,
+    pub n_channels: usize,
+    /// `A(f)`, `F x K x K` (`F` the number of bins of the half spectrum of `dims`).
+    pub a: Vec<Complex<T>>,
+    /// `B(f)`, `F x K x filter_channels`.
+    pub b: Vec<Complex<T>>,
+    /// Signals folded into the statistics so far.
+    pub n_signals_seen: u64,
+    /// `sum_{s <= n} (s / n)^rho` over the signals seen.
+    pub total_weight: f64,
+}
+
 /// The learner's state once the first batch has fixed the domain.
 struct Stream<T: ConvFloat> {
     /// Spatial shape and channel count of every batch's signals.
@@ -161,6 +181,88 @@ impl<T: ConvFloat> OnlineCdl<T> {
             super::boundary::copy_corner(src, &s.dims, dst, &self.options.filter_shape);
         }
         ConvArray::new(self.options.n_filters, s.op.ce, &self.options.filter_shape, out).ok()
+    }
+
+    /// The state to continue from (`None` before the first batch).
+    pub fn state(&self) -> Option<OnlineCdlState<T>> {
+        let s = self.stream.as_ref()?;
+        Some(OnlineCdlState {
+            filters: self.filters()?,
+            dims: s.dims.clone(),
+            n_channels: s.n_channels,
+            a: s.a.clone(),
+            b: s.b.clone(),
+            n_signals_seen: s.n_seen,
+            total_weight: s.total_weight,
+        })
+    }
+
+    /// A learner continuing from `state` (as exported by [`OnlineCdl::state`]);
+    /// fails when the state does not fit `options` or is inconsistent.
+    pub fn from_state(options: OnlineCdlOptions, state: OnlineCdlState<T>) -> Result<Self> {
+        options.check()?;
+        let f = &state.filters;
+        let k = options.n_filters;
+        if f.n_items() != k || f.spatial() != options.filter_shape {
+            return Err(Error::Shape(format!(
+                "state filters are {} x {:?}, the options ask for {k} x {:?}",
+                f.n_items(),
+                f.spatial(),
+                options.filter_shape
+            )));
+        }
+        let ce = f.n_channels();
+        let expected_ce = if options.multichannel_filters { state.n_channels } else { 1 };
+        if ce != expected_ce || state.dims.len() != options.filter_shape.len() || state.dims.contains(&0) {
+            return Err(Error::Shape(format!(
+                "state of {ce}-channel filters for {} x {:?} signals does not fit the options",
+                state.n_channels, state.dims
+            )));
+        }
+        if state.dims.iter().zip(&options.filter_shape).any(|(n, l)| l > n) {
+            return Err(Error::Shape(format!(
+                "filters {:?} larger than the signals {:?}",
+                options.filter_shape, state.dims
+            )));
+        }
+        f.check_finite("state filters")?;
+        let nf: usize =
+            state.dims[..state.dims.len() - 1].iter().product::<usize>() * (state.dims[state.dims.len() - 1] / 2 + 1);
+        if state.a.len() != nf * k * k || state.b.len() != nf * k * ce {
+            return Err(Error::Shape(format!(
+                "state statistics have {} and {} values, expected {} and {}",
+                state.a.len(),
+                state.b.len(),
+                nf * k * k,
+                nf * k * ce
+            )));
+        }
+        if !(state.total_weight.is_finite() && state.total_weight >= 0.0)
+            || state.a.iter().chain(&state.b).any(|c| !(c.re.as_f64().is_finite() && c.im.as_f64().is_finite()))
+        {
+            return Err(Error::Invalid("the state's statistics are not finite".into()));
+        }
+        let n: usize = state.dims.iter().product();
+        let n_filter: usize = options.filter_shape.iter().product();
+        let mut padded = vec![T::zero(); k * ce * n];
+        for (src, dst) in f.data().chunks_exact(n_filter).zip(padded.chunks_exact_mut(n)) {
+            super::boundary::copy_corner(src, &options.filter_shape, dst, &state.dims);
+        }
+        let mut support = vec![false; n];
+        super::boundary::copy_corner(&vec![true; n_filter], &options.filter_shape, &mut support, &state.dims);
+        let op = ConvOperator::new(&padded, k, ce, &state.dims);
+        let stream = Stream {
+            dims: state.dims,
+            n_channels: state.n_channels,
+            op,
+            padded,
+            support,
+            a: state.a,
+            b: state.b,
+            n_seen: state.n_signals_seen,
+            total_weight: state.total_weight,
+        };
+        Ok(Self { options, init: None, stream: Some(stream) })
     }
 
     /// Signals folded into the statistics so far.
