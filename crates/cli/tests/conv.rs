@@ -92,6 +92,24 @@ fn cdl_then_csc_on_1d_signals() {
 }
 
 #[test]
+fn cdl_with_the_consensus_filter_update() {
+    let dir = tempfile::tempdir().unwrap();
+    write_signals(dir.path());
+    let args = ["cdl", "-i", "x.npy", "--rows", "--n-filters", "2", "--filter-size", "8", "--lambda", "0.05"];
+    let more = ["--iterations", "15", "--filter-update", "consensus", "--filter-iter", "5", "-o", "d.npy"];
+    let out = sparsecode(&[&args[..], &more[..]].concat(), dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let filters = ndarray::ArrayD::<f64>::read_npy(std::fs::File::open(dir.path().join("d.npy")).unwrap()).unwrap();
+    assert_eq!(filters.shape(), &[2, 1, 8]);
+    for k in 0..2 {
+        let norm = filters.index_axis(ndarray::Axis(0), k).iter().map(|v| v * v).sum::<f64>().sqrt();
+        assert!(norm > 0.5 && norm <= 1.0 + 1e-12, "filter {k} norm {norm}");
+    }
+    let bad = sparsecode(&[&args[..], &["--filter-update", "sgd", "-o", "e.npy"][..]].concat(), dir.path());
+    assert!(!bad.status.success());
+}
+
+#[test]
 fn conv_errors_are_one_line() {
     let dir = tempfile::tempdir().unwrap();
     write_signals(dir.path());

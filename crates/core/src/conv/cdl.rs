@@ -43,8 +43,8 @@ pub enum FilterUpdate {
     /// over from one outer iteration to the next (Garcia-Cardona & Wohlberg
     /// 2018, the "Cns" update; SPORCO's `ConvCnstrMOD_Consensus`). `rho:
     /// None` starts at the mean trace of the per-signal Hessians (`1` with a
-    /// mask or the linear boundary); from one outer iteration to the next the
-    /// penalty keeps its ratio to that trace, which grows with the maps.
+    /// mask or the linear boundary) at the first outer iteration and then
+    /// carries over, adapted by residual balancing within each update.
     Consensus(AdmmOptions),
 }
 
@@ -257,9 +257,9 @@ struct Trial<T> {
 
 /// For a stalled CDL run (the local minima where one filter serves two
 /// patterns and another a shifted part of one): the filters in increasing
-/// order of their value to the objective, `Delta_k = 0.5 ||W (r + d_k * z_k)||^2
-/// - 0.5 ||W r||^2 - lambda ||z_k||_1` (what deleting filter `k` with its maps
-/// would cost, `r` the residual), and the window of the filter's shape where
+/// order of their value to the objective,
+/// `Delta_k = 0.5 ||W (r + d_k * z_k)||^2 - 0.5 ||W r||^2 - lambda ||z_k||_1`
+/// (what deleting filter `k` with its maps would cost, `r` the residual), and the window of the filter's shape where
 /// the weighted residual has the most energy (`ce x filter` values): the
 /// candidate that replaces a filter of least value in a trial.
 fn replacement<T: ConvFloat>(

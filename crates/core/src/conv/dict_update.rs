@@ -212,8 +212,6 @@ pub(crate) struct ConsensusState<T> {
     y1: Vec<T>,
     u1: Vec<T>,
     rho: f64,
-    /// The Hessian scale (default penalty) `rho` was relative to.
-    scale: f64,
 }
 
 impl<T: ConvFloat> ConsensusState<T> {
@@ -309,7 +307,7 @@ impl<T: ConvFloat> AdmmProblem<T> for ConsensusProblem<'_, T> {
                         }
                     }
                     for (d, e) in dot.iter_mut().zip(energy) {
-                        *d = *d / (sigma + *e);
+                        *d /= sigma + *e;
                     }
                     let inv_sigma = T::one() / sigma;
                     for kk in 0..k {
@@ -431,7 +429,7 @@ impl<T: ConvFloat> AdmmProblem<T> for ConsensusProblem<'_, T> {
     }
 
     fn scale_dual(&mut self, factor: T) {
-        self.u_hat.par_iter_mut().for_each(|u| *u = *u * factor);
+        self.u_hat.par_iter_mut().for_each(|u| *u *= factor);
         if let Some(m) = &mut self.masked {
             m.u1.iter_mut().for_each(|u| *u *= factor);
         }
@@ -479,18 +477,10 @@ pub(crate) fn consensus_update<T: ConvFloat>(
         }
     };
     let previous = state.take();
-    let (rho, u_hat, y1, u1) = match previous {
-        // The Hessians grow with the maps over the outer iterations: the
-        // penalty keeps its ratio to their scale (what residual balancing
-        // adapted), the scaled duals `y / rho` their unscaled values.
-        Some(s) => {
-            let rho = s.rho * default_rho / s.scale;
-            let mut u_hat = s.u_hat;
-            let factor = T::of(s.rho / rho);
-            u_hat.par_iter_mut().for_each(|u| *u = *u * factor);
-            (rho, u_hat, s.y1, s.u1)
-        }
-        None => (options.rho.unwrap_or(default_rho), vec![czero(); n_groups * k * ce * nf], Vec::new(), Vec::new()),
+    let rho = previous.as_ref().map_or(options.rho.unwrap_or(default_rho), |s| s.rho);
+    let (u_hat, y1, u1) = match previous {
+        Some(s) => (s.u_hat, s.y1, s.u1),
+        None => (vec![czero(); n_groups * k * ce * nf], Vec::new(), Vec::new()),
     };
     let masked = setup.w.as_ref().map(|w| {
         let mut r_hat = vec![czero(); n_groups * ce * nf];
@@ -540,7 +530,7 @@ pub(crate) fn consensus_update<T: ConvFloat>(
     padded.copy_from_slice(&problem.y);
     let y_hat = std::mem::take(&mut problem.y_hat);
     let (y1, u1) = problem.masked.map_or((Vec::new(), Vec::new()), |m| (m.y1, m.u1));
-    *state = Some(ConsensusState { u_hat: problem.u_hat, y1, u1, rho: report.rho, scale: default_rho });
+    *state = Some(ConsensusState { u_hat: problem.u_hat, y1, u1, rho: report.rho });
     op.d_hat = y_hat;
 }
 

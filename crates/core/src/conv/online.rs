@@ -348,7 +348,7 @@ impl<T: ConvFloat> Stream<T> {
         let n_groups = setup.n_groups;
         self.a.par_chunks_exact_mut(k * k).zip(self.b.par_chunks_exact_mut(k * ce)).enumerate().for_each(
             |(f, (a, b))| {
-                a.iter_mut().chain(b.iter_mut()).for_each(|v| *v = *v * beta);
+                a.iter_mut().chain(b.iter_mut()).for_each(|v| *v *= beta);
                 for (g, w) in weights.iter().enumerate().take(n_groups) {
                     let z = |kk: usize| z_hat[(g * k + kk) * nf + f];
                     for kk in 0..k {
