@@ -162,6 +162,7 @@ def bench_2d(args):
         print("| method | outer iterations | time (s) | speed-up vs SPORCO cns |\n|---|---:|---:|---:|")
         for label, budget, kw in (
             ("consensus, 1+1", 4 * iters, dict(update="consensus", coding_iter=1, filter_iter=1)),
+            ("consensus, 2+2", 2 * iters, dict(update="consensus", coding_iter=2, filter_iter=2)),
             ("consensus, 10+10", iters, dict(update="consensus", coding_iter=10, filter_iter=10)),
             ("fista, 10+10", iters, dict(update="fista", coding_iter=10, filter_iter=10)),
         ):
