@@ -221,7 +221,9 @@ pub fn fit<T: Float, E: Encoder<T>>(
 }
 
 /// `residual_t = x^T - atoms^T codes_t` (`n_features x n_samples`: column
-/// `i` is the residual of sample `i`, contiguous).
+/// `i` is the residual of sample `i`, contiguous). Sparse codes (OMP's few
+/// atoms per sample) subtract only their atoms, `nnz x n_features` work
+/// instead of the dense product's `n_atoms x n_features x n_samples`.
 pub(crate) fn residual_into<T: Float>(
     residual_t: &mut Mat<T>,
     x: MatRef<'_, T>,
@@ -229,7 +231,27 @@ pub(crate) fn residual_into<T: Float>(
     atoms: MatRef<'_, T>,
 ) {
     residual_t.as_mut().copy_from(x.transpose());
-    matmul(residual_t.as_mut(), Accum::Add, atoms.transpose(), codes_t, -T::one(), par());
+    let (k, n) = codes_t.shape();
+    let nnz = (0..n).map(|i| codes_t.col(i).iter().filter(|&&c| c != T::zero()).count()).sum::<usize>();
+    // Scalar updates against a vectorised GEMM: about 8x per flop.
+    if 8 * nnz >= k * n {
+        matmul(residual_t.as_mut(), Accum::Add, atoms.transpose(), codes_t, -T::one(), par());
+        return;
+    }
+    // Atom j as the contiguous column j.
+    let columns = atoms.transpose().to_owned();
+    for i in 0..n {
+        let code = codes_t.col(i);
+        let r = residual_t.col_as_slice_mut(i);
+        for j in 0..k {
+            let c = code[j];
+            if c != T::zero() {
+                for (v, &d) in r.iter_mut().zip(columns.col_as_slice(j)) {
+                    *v -= c * d;
+                }
+            }
+        }
+    }
 }
 
 /// Replaces atoms by the worst-represented samples (largest residual norm,
