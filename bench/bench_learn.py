@@ -72,6 +72,9 @@ def main():
     parser.add_argument("--spams-iter", type=int, default=None, help="mini-batch iterations of trainDL (default: 1 epoch)")
     parser.add_argument("--check-every", type=int, default=50)
     parser.add_argument("--budget", type=float, default=120.0, help="seconds of learning per tool before giving up")
+    parser.add_argument("--forget-rate", type=float, default=None,
+                        help="sparsecode's forget_rate (default: the estimator's default)")
+    parser.add_argument("--no-sklearn", action="store_true", help="skip scikit-learn (the slowest row)")
     args = parser.parse_args()
 
     X, _ = patches(args.samples + args.heldout, 1)
@@ -93,11 +96,12 @@ def main():
 
         for label, n_jobs in (("sparsecode MiniBatchDictionaryLearning (1 thread)", 1),
                               ("sparsecode MiniBatchDictionaryLearning (all cores)", -1)):
+            extra = {} if args.forget_rate is None else {"forget_rate": args.forget_rate}
             est = sparsecode.MiniBatchDictionaryLearning(n_components=args.atoms, alpha=lam, batch_size=args.batch,
-                                                         fit_algorithm="lars", random_state=0, n_jobs=n_jobs)
+                                                         fit_algorithm="lars", random_state=0, n_jobs=n_jobs, **extra)
             rows.append((label, *stream_until(est, Xtr, args.batch, target, lam, Xte, args.check_every, args.budget)))
 
-        if SkMiniBatch is not None:
+        if SkMiniBatch is not None and not args.no_sklearn:
             est = SkMiniBatch(n_components=args.atoms, alpha=lam, batch_size=args.batch, fit_algorithm="lars",
                               random_state=0)
             rows.append(("scikit-learn MiniBatchDictionaryLearning",
@@ -106,6 +110,8 @@ def main():
     print(f"\nOnline learning, {args.atoms} atoms, lambda {lam}, batch {args.batch}, "
           f"{args.samples} training / {args.heldout} held-out patches")
     print(f"target: SPAMS' held-out objective after {iters} mini-batches = {target:.6f}")
+    rate = sparsecode.MiniBatchDictionaryLearning().forget_rate if args.forget_rate is None else args.forget_rate
+    print(f"sparsecode forget_rate (rho of beta_t = (1 - 1/t)^rho, per sample) = {rate}")
     print(f"{'method':52s} {'time (s)':>9s} {'ratio':>6s} {'samples':>9s} {'held-out':>10s} {'reached':>8s}")
     reference = rows[1][1]
     for label, seconds, seen, best in rows:

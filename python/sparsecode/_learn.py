@@ -347,6 +347,18 @@ class MiniBatchDictionaryLearning(_LearnerBase):
     changes by at most ``tol`` (relative) in a step or the smoothed objective
     has not improved for ``max_no_improvement`` steps.
 
+    ``forget_rate`` (``rho``, default 4, an extension) is Mairal et al.'s
+    scaling of the past data, ``beta_t = (1 - 1/t)^rho`` (JMLR 2010, sec.
+    3.4.2) applied per sample: the statistics mostly hold the last
+    ``1/(rho + 1)`` of the stream, so codes computed with early, poor
+    dictionaries are forgotten. 0 is the plain average; rho = 1 weighs
+    samples as SPAMS' ``trainDL`` does in its first 256 mini-batches. On
+    200,000 8x8 image patches (``bench/bench_learn.py``), rho = 4 reaches
+    SPAMS' one-epoch held-out objective after 0.45 epochs, rho = 1 (the
+    previous default) after 1.86. Larger rho forgets faster (the Rust learner's default, 10,
+    suits planted-dictionary recovery) but keeps fewer samples in the
+    statistics, which costs accuracy on small data sets.
+
     Attributes
     ----------
     components_ : ndarray of shape (n_components, n_features)
@@ -403,7 +415,7 @@ class MiniBatchDictionaryLearning(_LearnerBase):
         tol=1e-3,
         max_no_improvement=10,
         fit_n_nonzero_coefs=None,
-        forget_rate=1.0,
+        forget_rate=4.0,
     ):
         self.n_components = n_components
         self.alpha = alpha

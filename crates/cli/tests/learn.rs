@@ -277,3 +277,43 @@ fn denoise_and_demo_write_their_images() {
     assert_eq!((denoised.nrows(), denoised.ncols()), (40, 40));
     assert!(String::from_utf8_lossy(&run.stdout).contains("denoised"));
 }
+
+#[test]
+fn online_learning_stops_on_the_change_tolerance_or_the_patience() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = tiny_image(dir.path());
+    let image = path_str(&image);
+    // 600 patches in batches of 50 for 20 epochs: 240 steps unless a rule stops the run.
+    let long_run = |out: &Path, extra: &[&str]| {
+        let out = path_str(out).to_string();
+        let mut args: Vec<String> = learn_args(image, &out, extra).into_iter().map(String::from).collect();
+        let epochs = args.iter().position(|a| a == "--epochs").unwrap();
+        args[epochs + 1] = "20".into();
+        sparsecode(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let full = dir.path().join("full.npz");
+    let run = long_run(&full, &[]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let full = Model::read(&full).unwrap();
+    assert_eq!(full.objective.len(), 240);
+    for (flag, value) in [("--change-tol", "0.02"), ("--patience", "3")] {
+        let out = dir.path().join("stopped.npz");
+        let run = long_run(&out, &[flag, value]);
+        assert!(run.status.success(), "{}", stderr(&run));
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert!(stdout.contains(&format!("mini-batches ({flag})")), "{flag}: {stdout}");
+        let stopped = Model::read(&out).unwrap();
+        let n = stopped.objective.len();
+        // The same steps as the full run, cut short.
+        assert!(n < 240, "{flag} did not stop the run");
+        assert_eq!(stopped.objective[..], full.objective[..n], "{flag}");
+        if flag == "--patience" {
+            // The last 3 smoothed objectives stayed above the best before them.
+            let best = stopped.objective[..n - 3].iter().cloned().fold(f64::INFINITY, f64::min);
+            assert!(stopped.objective[n - 3..].iter().all(|&v| v >= best), "{:?}", &stopped.objective[n - 4..]);
+        }
+    }
+    let bad = sparsecode(&learn_args(image, path_str(&dir.path().join("bad.npz")), &["--change-tol=-1"]));
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("--change-tol must be"), "{}", stderr(&bad));
+}

@@ -74,6 +74,12 @@ fn mod_and_ksvd_objectives_never_increase() {
         }
         let codes = fitted.codes.unwrap();
         assert!((0..300).all(|i| (0..30).filter(|&j| codes[(i, j)] != 0.0).count() <= 3));
+        // The objective (from the learner's sparse residuals) is that of the returned codes and atoms.
+        let recon = sparsecode::linalg::reconstruct(codes.as_ref(), fitted.dictionary.atoms());
+        let value =
+            (0..300).map(|i| 0.5 * (0..20).map(|f| (p.x[(i, f)] - recon[(i, f)]).powi(2)).sum::<f64>()).sum::<f64>()
+                / 300.0;
+        assert!((value - last).abs() < 1e-9 * value, "{update:?}: {value} vs {last}");
     }
 }
 

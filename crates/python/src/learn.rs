@@ -288,7 +288,7 @@ impl<'py> EncoderTask for OnlineTask<'_, 'py> {
 /// `learn_online(x, n_atoms, fit_algorithm, *, state=None, epochs=None,
 /// batch_size=256, tol=1e-3, max_no_improvement=10, shuffle=True,
 /// n_nonzero=None, alpha=1.0, positive_code=False, code_max_iter=1000,
-/// forget_rate=1.0, positive_dict=False, dict_init=None, svd_init=True,
+/// forget_rate=4.0, positive_dict=False, dict_init=None, svd_init=True,
 /// seed=0, n_jobs=1, callback=None)`
 ///
 /// Online dictionary learning (Mairal et al. 2010). With `epochs`, a full run
@@ -300,7 +300,7 @@ impl<'py> EncoderTask for OnlineTask<'_, 'py> {
 #[pyfunction]
 #[pyo3(signature = (x, n_atoms, fit_algorithm, *, state=None, epochs=None, batch_size=256, tol=1e-3,
     max_no_improvement=10, shuffle=true, n_nonzero=None, alpha=1.0, positive_code=false, code_max_iter=1000,
-    forget_rate=1.0, positive_dict=false, dict_init=None, svd_init=true, seed=0, n_jobs=1, callback=None))]
+    forget_rate=4.0, positive_dict=false, dict_init=None, svd_init=true, seed=0, n_jobs=1, callback=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn learn_online<'py>(
     py: Python<'py>,

@@ -21,7 +21,7 @@ use sparsecode::encode::omp::Omp;
 use sparsecode::encode::Encoder;
 use sparsecode::image::{remove_means, PatchGrid};
 use sparsecode::learn::batch::{self, BatchOptions, DictionaryUpdate};
-use sparsecode::learn::online::{OnlineLearner, OnlineParams, OnlineState};
+use sparsecode::learn::online::{OnlineLearner, OnlineParams, OnlineState, StoppingRule};
 use sparsecode::learn::{Fitted, Init, Progress};
 use std::path::{Path, PathBuf};
 
@@ -104,6 +104,16 @@ pub struct Args {
     /// online: samples per mini-batch.
     #[arg(long, default_value_t = 256, value_name = "N")]
     pub batch_size: usize,
+    /// online: stop before --epochs are done once a mini-batch changes the
+    /// dictionary by at most TOL, relative: ||D_new - D_old||_F / ||D_old||_F
+    /// (about 1e-3 early in a run, shrinking as it converges). 0: off.
+    #[arg(long, default_value_t = 0.0, value_name = "TOL")]
+    pub change_tol: f64,
+    /// online: stop before --epochs are done once the smoothed mini-batch
+    /// objective has not reached a new minimum for N mini-batches in a row
+    /// (counted from the start of this invocation). 0: off.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub patience: usize,
     /// batch, ksvd, mod: iterations at most.
     #[arg(long, default_value_t = 30, value_name = "N")]
     pub max_iter: usize,
@@ -499,6 +509,9 @@ fn learn_online<E: Encoder<f64>>(
     if args.batch_size == 0 || args.epochs == 0 {
         bail!("--batch-size and --epochs must be at least 1");
     }
+    if !(args.change_tol >= 0.0 && args.change_tol.is_finite()) {
+        bail!("--change-tol must be a finite number >= 0 (0 turns the rule off), not {}", args.change_tol);
+    }
     let x = training.x.as_ref();
     let n = x.nrows();
     let batch_size = args.batch_size.min(n);
@@ -528,6 +541,8 @@ fn learn_online<E: Encoder<f64>>(
     bar.set_position(first as u64);
     let mut batch = Mat::<f64>::zeros(batch_size, x.ncols());
     let mut order = Vec::new();
+    let mut stopping = StoppingRule::new(args.change_tol, args.patience);
+    let mut stopped_at = None;
     for step in first..last {
         let (epoch, position) = (step / steps_per_epoch, step % steps_per_epoch);
         if position == 0 || order.is_empty() {
@@ -544,6 +559,11 @@ fn learn_online<E: Encoder<f64>>(
         objective.push(report.smoothed_objective);
         bar.inc(1);
         bar.set_message(format!("objective {:.4e}", report.smoothed_objective));
+        if stopping.observe(&report) {
+            let tol_met = args.change_tol > 0.0 && report.dictionary_change <= args.change_tol;
+            stopped_at = Some((step + 1, if tol_met { "--change-tol" } else { "--patience" }));
+            break;
+        }
         if let Some(path) = &args.checkpoint {
             if (step + 1) % args.checkpoint_every == 0 && step + 1 < last {
                 write_checkpoint(path, &learner.state(), &objective, config)?;
@@ -554,13 +574,15 @@ fn learn_online<E: Encoder<f64>>(
     if let Some(path) = &args.checkpoint {
         write_checkpoint(path, &learner.state(), &objective, config)?;
     }
-    if last < total_steps {
+    if let Some((done, rule)) = stopped_at {
+        ctx.info(format!("converged after {done} of {total_steps} mini-batches ({rule})"));
+    } else if last < total_steps {
         ctx.info(format!("stopped after {last} of {total_steps} mini-batches (--max-steps); continue with --resume"));
     }
     Ok(Fitted {
         dictionary: learner.dictionary().clone(),
         n_iter: objective.len(),
-        converged: last == total_steps,
+        converged: stopped_at.is_some() || last == total_steps,
         objective,
         codes: None,
     })
