@@ -221,8 +221,22 @@ pub(crate) fn objective<T: ConvFloat>(op: &ConvOperator<T>, setup: &Setup<T>, ma
 }
 
 /// Independent partial sums per norm in [`prox_dual_pass`], so that the
-/// reductions vectorise instead of waiting on one serial chain of additions.
-const LANES: usize = 8;
+/// reductions vectorise and stay in registers instead of waiting on one
+/// serial chain of additions.
+const LANES: usize = 4;
+
+/// One element of [`prox_dual_pass`]: updates `y` and `u`, returns the
+/// squared terms of the five norms.
+#[inline(always)]
+fn prox_dual_step<T: ConvFloat>(x: T, y: &mut T, u: &mut T, alpha: T, prox: impl Fn(T) -> T) -> [f64; 5] {
+    let xr = alpha * x + (T::one() - alpha) * *y;
+    let y_new = prox(xr + *u);
+    let u_new = *u + xr - y_new;
+    let (xf, yf, ypf, uf) = (x.as_f64(), y_new.as_f64(), y.as_f64(), u_new.as_f64());
+    *y = y_new;
+    *u = u_new;
+    [(xf - yf) * (xf - yf), (yf - ypf) * (yf - ypf), xf * xf, yf * yf, uf * uf]
+}
 
 /// The y-step and scaled dual step of ADMM for the split `x = y`, in one pass:
 /// at each index `i`, `x_r = alpha x + (1 - alpha) y`, `y = prox(i, x_r + u)`,
@@ -230,30 +244,22 @@ const LANES: usize = 8;
 /// `||x||^2`, `||y||^2`, `||u||^2`.
 #[inline]
 fn prox_dual_pass<T: ConvFloat>(x: &[T], y: &mut [T], u: &mut [T], alpha: T, prox: impl Fn(usize, T) -> T) -> [f64; 5] {
-    let beta = T::one() - alpha;
     let mut acc = [[0.0f64; LANES]; 5];
-    let mut step = |i: usize, lane: usize, x: T, y: &mut T, u: &mut T| {
-        let xr = alpha * x + beta * *y;
-        let y_new = prox(i, xr + *u);
-        let u_new = *u + xr - y_new;
-        let (xf, yf, ypf, uf) = (x.as_f64(), y_new.as_f64(), y.as_f64(), u_new.as_f64());
-        acc[0][lane] += (xf - yf) * (xf - yf);
-        acc[1][lane] += (yf - ypf) * (yf - ypf);
-        acc[2][lane] += xf * xf;
-        acc[3][lane] += yf * yf;
-        acc[4][lane] += uf * uf;
-        *y = y_new;
-        *u = u_new;
-    };
     let full = x.len() / LANES * LANES;
     for j in (0..full).step_by(LANES) {
         let (x, y, u) = (&x[j..j + LANES], &mut y[j..j + LANES], &mut u[j..j + LANES]);
         for lane in 0..LANES {
-            step(j + lane, lane, x[lane], &mut y[lane], &mut u[lane]);
+            let terms = prox_dual_step(x[lane], &mut y[lane], &mut u[lane], alpha, |v| prox(j + lane, v));
+            for (a, t) in acc.iter_mut().zip(terms) {
+                a[lane] += t;
+            }
         }
     }
     for i in full..x.len() {
-        step(i, i - full, x[i], &mut y[i], &mut u[i]);
+        let terms = prox_dual_step(x[i], &mut y[i], &mut u[i], alpha, |v| prox(i, v));
+        for (a, t) in acc.iter_mut().zip(terms) {
+            a[0] += t;
+        }
     }
     acc.map(|lanes| lanes.iter().sum())
 }

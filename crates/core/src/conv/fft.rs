@@ -32,16 +32,16 @@ pub(crate) struct FftScratch<T> {
     real: Vec<T>,
     /// A copy of the input of [`FftPlan::inverse`], allocated on first use.
     spectrum: Vec<Complex<T>>,
-    /// `TILE` lines of one axis, gathered contiguously.
+    /// A tile of lines of one axis, gathered contiguously.
     tile: Vec<Complex<T>>,
     work: Vec<Complex<T>>,
 }
 
-/// Number of lines the complex axes transform at once. Gathering a tile of
-/// neighbouring lines turns the strided walk down an axis into contiguous
-/// reads of `TILE` values per row and lets rustfft run `TILE` transforms per
-/// call on contiguous memory.
-const TILE: usize = 16;
+/// Bytes of the lines of one axis that the complex transforms gather at
+/// once: one cache line, so that the strided walk down an axis reads and
+/// writes whole cache lines and the few lines of the tile do not compete for
+/// the same cache set (they lie a power of two apart for power-of-two sizes).
+const TILE_BYTES: usize = 64;
 
 impl<T: ConvFloat> FftPlan<T> {
     /// Plans the transforms for the spatial shape `dims` (non-empty, no zero).
@@ -87,19 +87,24 @@ impl<T: ConvFloat> FftPlan<T> {
         }
     }
 
+    /// Lines per tile of the complex transforms.
+    fn tile(&self) -> usize {
+        (TILE_BYTES / std::mem::size_of::<Complex<T>>()).max(1)
+    }
+
     /// Fresh buffers for one thread.
     pub(crate) fn scratch(&self) -> FftScratch<T> {
         let max_line = self.dims.iter().copied().max().unwrap_or(1);
         FftScratch {
             real: vec![T::zero(); *self.dims.last().unwrap_or(&1)],
             spectrum: Vec::new(),
-            tile: vec![Complex::new(T::zero(), T::zero()); TILE * max_line],
+            tile: vec![Complex::new(T::zero(), T::zero()); self.tile() * max_line],
             work: vec![Complex::new(T::zero(), T::zero()); self.scratch_len],
         }
     }
 
     /// Applies the complex FFTs of every axis but the last to `spec`, in place,
-    /// `TILE` lines at a time gathered into a contiguous buffer.
+    /// a tile of neighbouring lines at a time gathered into a contiguous buffer.
     fn complex_axes(&self, spec: &mut [Complex<T>], s: &mut FftScratch<T>, inverse: bool) {
         let nd = self.dims.len();
         for a in 0..nd - 1 {
@@ -109,20 +114,21 @@ impl<T: ConvFloat> FftPlan<T> {
             }
             let stride: usize = self.dims[a + 1..nd - 1].iter().product::<usize>() * self.half;
             let fft = if inverse { &self.axes[a].1 } else { &self.axes[a].0 };
+            let tile_lines = self.tile();
             for block in spec.chunks_exact_mut(n * stride) {
                 let mut i = 0;
                 while i < stride {
-                    let width = TILE.min(stride - i);
+                    let width = tile_lines.min(stride - i);
                     let tile = &mut s.tile[..width * n];
-                    for (t, line) in tile.chunks_exact_mut(n).enumerate() {
-                        for (j, v) in line.iter_mut().enumerate() {
-                            *v = block[j * stride + i + t];
+                    for (j, row) in block.chunks_exact(stride).enumerate() {
+                        for (t, v) in row[i..i + width].iter().enumerate() {
+                            tile[t * n + j] = *v;
                         }
                     }
                     fft.process_with_scratch(tile, &mut s.work);
-                    for (t, line) in tile.chunks_exact(n).enumerate() {
-                        for (j, v) in line.iter().enumerate() {
-                            block[j * stride + i + t] = *v;
+                    for (j, row) in block.chunks_exact_mut(stride).enumerate() {
+                        for (t, v) in row[i..i + width].iter_mut().enumerate() {
+                            *v = tile[t * n + j];
                         }
                     }
                     i += width;
