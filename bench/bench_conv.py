@@ -15,7 +15,15 @@ lambda ||z||_1`` of each result computed by the same numpy code.
 SPORCO runs its pyFFTW backend with one thread (numpy's FFT when pyFFTW is
 absent); sparsecode is timed with ``n_jobs=1`` and with all cores.
 
-Usage: python bench/bench_conv.py [--iters 50] [--repeat 3] [--lmbda 0.05]
+Time to the same objective: for each N in ``--targets`` SPORCO runs N
+iterations and the objective of its result is the target; the smallest
+iteration count at which sparsecode's result is at or below the target is
+found by bisection (each candidate a fresh run from zero), and both are timed
+(minimum of ``--repeat`` runs): SPORCO for its N iterations, sparsecode for
+its count. Both start from the same penalty and adapt it by residual
+balancing, so the counts differ only where the solvers' details do.
+
+Usage: python bench/bench_conv.py [--iters 50] [--repeat 3] [--lmbda 0.05] [--targets 100,200]
 """
 
 import argparse
@@ -69,6 +77,7 @@ def main():
     parser.add_argument("--iters", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--lmbda", type=float, default=0.05)
+    parser.add_argument("--targets", default="100,200", help="SPORCO iteration counts that set the targets")
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
@@ -92,38 +101,64 @@ def main():
         assert coder.n_iter_ == args.iters, coder.n_iter_
         rows.append((label, seconds / args.iters, objective(coder, signal, maps, lmbda)))
 
+    def run_ours(iters, n_jobs=1):
+        coder = ConvSparseCoder(filters, alpha=lmbda, max_iter=iters, tol=1e-300, n_jobs=n_jobs)
+        maps = coder.transform(signal[np.newaxis])[0]
+        assert coder.n_iter_ == iters, coder.n_iter_
+        return maps, objective(coder, signal, maps, lmbda)
+
+    run_sporco = None
     if cbpdn is None:
-        print("SPORCO is not installed (pip install sporco): its row is skipped")
+        print("SPORCO is not installed (pip install sporco): its rows are skipped")
     else:
         sporco.fft.pyfftw_threads = 1
-        options = cbpdn.ConvBPDN.Options(
-            {
-                "Verbose": False,
-                "MaxMainIter": args.iters,
-                "RelStopTol": 0.0,
-                "AbsStopTol": 0.0,
-                "rho": 50.0 * lmbda + 1.0,
-                "AutoRho": {"Enabled": True},
-                "RelaxParam": 1.8,
-            }
-        )
         dictionary = np.ascontiguousarray(filters.transpose(1, 2, 0))  # SPORCO: (h, w, n_filters)
 
-        def run_sporco():
+        def run_sporco(iters):
+            options = cbpdn.ConvBPDN.Options(
+                {
+                    "Verbose": False,
+                    "MaxMainIter": iters,
+                    "RelStopTol": 0.0,
+                    "AbsStopTol": 0.0,
+                    "rho": 50.0 * lmbda + 1.0,
+                    "AutoRho": {"Enabled": True},
+                    "RelaxParam": 1.8,
+                }
+            )
             solver = cbpdn.ConvBPDN(dictionary, signal, lmbda, options)
-            return solver.solve()
+            maps = np.ascontiguousarray(solver.solve().squeeze().transpose(2, 0, 1))
+            return maps, objective(ConvSparseCoder(filters), signal, maps, lmbda)
 
-        seconds, maps = time_min(run_sporco, args.repeat)
-        maps = np.ascontiguousarray(maps.squeeze().transpose(2, 0, 1))
+        seconds, (maps, obj) = time_min(lambda: run_sporco(args.iters), args.repeat)
         backend = "pyFFTW" if getattr(sporco.fft, "have_pyfftw", False) else "numpy FFT"
-        coder = ConvSparseCoder(filters)
-        rows.append((f"SPORCO ConvBPDN ({backend}, 1 thread)", seconds / args.iters,
-                     objective(coder, signal, maps, lmbda)))
+        rows.append((f"SPORCO ConvBPDN ({backend}, 1 thread)", seconds / args.iters, obj))
 
     base = rows[0][1]
     print("| method | ms / iteration | ratio | objective |\n|---|---:|---:|---:|")
     for label, per_iter, obj in rows:
         print(f"| {label} | {1000 * per_iter:.2f} | {per_iter / base:.2f} | {obj:.6f} |")
+
+    if run_sporco is None:
+        return
+    print("\nTime to SPORCO's objective after N iterations (1 thread each, min of "
+          f"{args.repeat}):\n")
+    print("| N | target (SPORCO) | SPORCO s | sparsecode iterations | sparsecode objective | sparsecode s "
+          "| SPORCO / sparsecode |\n|---:|---:|---:|---:|---:|---:|---:|")
+    for n in (int(v) for v in args.targets.split(",")):
+        sporco_seconds, (_, target) = time_min(lambda: run_sporco(n), args.repeat)
+        # Smallest count whose result reaches the target: double, then bisect.
+        high = 1
+        while run_ours(high)[1] > target and high < 8 * n:
+            high *= 2
+        low = high // 2
+        while high - low > 1:
+            mid = (low + high) // 2
+            low, high = (low, mid) if run_ours(mid)[1] <= target else (mid, high)
+        ours_seconds, (_, ours) = time_min(lambda: run_ours(high), args.repeat)
+        reached = "" if ours <= target else " (not reached)"
+        print(f"| {n} | {target:.6f} | {sporco_seconds:.3f} | {high}{reached} | {ours:.6f} | {ours_seconds:.3f} "
+              f"| {sporco_seconds / ours_seconds:.2f} |")
 
 
 if __name__ == "__main__":

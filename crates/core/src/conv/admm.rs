@@ -1,7 +1,7 @@
 //! The one ADMM template every convolutional ADMM solver runs through.
 //!
 //! A problem `min f(x) + g(y) s.t. A x - y = 0` plugs in by implementing
-//! [`AdmmProblem`] (x-step, y-step (proximal step), scaled dual update); [`run`]
+//! [`AdmmProblem`] (x-step; y-step (proximal step) with the scaled dual update); [`run`]
 //! owns the iteration: over-relaxation (Eckstein & Bertsekas; `alpha` about
 //! 1.8 is the default that matters for CBPDN, Wohlberg 2016 Sec. VI), the
 //! residual-balancing adaptive penalty (Boyd et al. 2011 Sec. 3.4.1, on
@@ -63,10 +63,11 @@ pub struct Residuals {
 pub trait AdmmProblem<T: ConvFloat> {
     /// Minimises the augmented Lagrangian over `x` for the current `y`, `u`, `rho`.
     fn x_step(&mut self, rho: T);
-    /// Minimises over `y` at the over-relaxed `alpha A x + (1 - alpha) y` (a proximal step).
-    fn y_step(&mut self, alpha: T, rho: T);
-    /// `u += (relaxed A x) - y`; reports the residual norms.
-    fn u_update(&mut self) -> Residuals;
+    /// Minimises over `y` at the over-relaxed `alpha A x + (1 - alpha) y_prev`
+    /// (a proximal step), then updates the scaled dual, `u += (relaxed A x) - y`;
+    /// reports the residual norms. One method, so that a problem can do both
+    /// in one pass over memory.
+    fn y_and_dual_step(&mut self, alpha: T, rho: T) -> Residuals;
     /// Multiplies the scaled dual `u` by `factor` (after `rho` is divided by it).
     fn scale_dual(&mut self, factor: T);
 }
@@ -106,8 +107,7 @@ pub fn run<T: ConvFloat, P: AdmmProblem<T>>(
     let tiny = f64::MIN_POSITIVE.sqrt();
     for it in 1..=max_iter {
         problem.x_step(T::of(rho));
-        problem.y_step(alpha, T::of(rho));
-        let r = problem.u_update();
+        let r = problem.y_and_dual_step(alpha, T::of(rho));
         let primal = r.primal_sq.sqrt() / r.ax_sq.sqrt().max(r.y_sq.sqrt()).max(tiny);
         let dual = r.y_change_sq.sqrt() / r.u_sq.sqrt().max(tiny);
         report = AdmmReport { n_iter: it, converged: false, rho, primal_residual: primal, dual_residual: dual };

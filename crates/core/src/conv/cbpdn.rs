@@ -15,11 +15,13 @@
 use super::admm::{self, AdmmOptions, AdmmProblem, Residuals};
 use super::array::ConvArray;
 use super::boundary::{Boundary, Setup};
+use super::fft::FftPlan;
 use super::fista;
 use super::operator::{czero, ConvOperator, SolveFactor};
 use super::ConvFloat;
 use crate::{validate, Error, Result};
 use num_complex::Complex;
+use rayon::prelude::*;
 
 /// Which algorithm solves CBPDN.
 #[derive(Debug, Clone, PartialEq)]
@@ -183,17 +185,14 @@ pub(crate) fn code<T: ConvFloat>(
     }
 }
 
-/// The proximal operator of `t ||.||_1` (plus the non-negativity constraint).
+/// The proximal operator of `t ||.||_1` (plus the non-negativity constraint),
+/// branch-free: `max(v - t, 0) + min(v + t, 0)` is `v - t`, `v + t` or `+0`.
 #[inline]
 pub(crate) fn shrink<T: ConvFloat>(v: T, t: T, non_negative: bool) -> T {
     if non_negative {
         (v - t).max(T::zero())
-    } else if v > t {
-        v - t
-    } else if v < -t {
-        v + t
     } else {
-        T::zero()
+        (v - t).max(T::zero()) + (v + t).min(T::zero())
     }
 }
 
@@ -221,35 +220,110 @@ pub(crate) fn objective<T: ConvFloat>(op: &ConvOperator<T>, setup: &Setup<T>, ma
     0.5 * data + lambda * maps.iter().map(|v| v.as_f64().abs()).sum::<f64>()
 }
 
-/// The scaled dual step of ADMM, `u += x_relaxed - y`, accumulating into `r`
-/// the primal residual `||x - y||^2` and the change `||y - y_prev||^2` that
-/// the stopping rule and the dual residual are built from.
-fn dual_update<T: ConvFloat>(u: &mut [T], x_relaxed: &[T], y: &[T], x: &[T], y_prev: &[T], r: &mut Residuals) {
-    for (((u, xr), y), (x, yp)) in u.iter_mut().zip(x_relaxed).zip(y).zip(x.iter().zip(y_prev)) {
-        *u = *u + *xr - *y;
-        r.primal_sq += (*x - *y).as_f64().powi(2);
-        r.y_change_sq += (*y - *yp).as_f64().powi(2);
+/// Independent partial sums per norm in [`prox_dual_pass`], so that the
+/// reductions vectorise and stay in registers instead of waiting on one
+/// serial chain of additions.
+const LANES: usize = 4;
+
+/// One element of [`prox_dual_pass`]: updates `y` and `u`, returns the
+/// squared terms of the five norms.
+#[inline(always)]
+fn prox_dual_step<T: ConvFloat>(x: T, y: &mut T, u: &mut T, alpha: T, prox: impl Fn(T) -> T) -> [f64; 5] {
+    let xr = alpha * x + (T::one() - alpha) * *y;
+    let y_new = prox(xr + *u);
+    let u_new = *u + xr - y_new;
+    let (xf, yf, ypf, uf) = (x.as_f64(), y_new.as_f64(), y.as_f64(), u_new.as_f64());
+    *y = y_new;
+    *u = u_new;
+    [(xf - yf) * (xf - yf), (yf - ypf) * (yf - ypf), xf * xf, yf * yf, uf * uf]
+}
+
+/// The y-step and scaled dual step of ADMM for the split `x = y`, in one pass:
+/// at each index `i`, `x_r = alpha x + (1 - alpha) y`, `y = prox(i, x_r + u)`,
+/// `u += x_r - y`. Returns the squared norms `||x - y||^2`, `||y - y_prev||^2`,
+/// `||x||^2`, `||y||^2`, `||u||^2`.
+#[inline]
+fn prox_dual_pass<T: ConvFloat>(x: &[T], y: &mut [T], u: &mut [T], alpha: T, prox: impl Fn(usize, T) -> T) -> [f64; 5] {
+    let mut acc = [[0.0f64; LANES]; 5];
+    let full = x.len() / LANES * LANES;
+    for j in (0..full).step_by(LANES) {
+        let (x, y, u) = (&x[j..j + LANES], &mut y[j..j + LANES], &mut u[j..j + LANES]);
+        for lane in 0..LANES {
+            let terms = prox_dual_step(x[lane], &mut y[lane], &mut u[lane], alpha, |v| prox(j + lane, v));
+            for (a, t) in acc.iter_mut().zip(terms) {
+                a[lane] += t;
+            }
+        }
+    }
+    for i in full..x.len() {
+        let terms = prox_dual_step(x[i], &mut y[i], &mut u[i], alpha, |v| prox(i, v));
+        for (a, t) in acc.iter_mut().zip(terms) {
+            a[0] += t;
+        }
+    }
+    acc.map(|lanes| lanes.iter().sum())
+}
+
+/// [`prox_dual_pass`] for every array of a split whose `x` the x-step left
+/// in the DFT domain (`x_hat`, overwritten): each array is inverse-transformed
+/// into a per-thread buffer that stays in cache and passed over at once, so
+/// `x` never goes through main memory. `prox` gets the flat index into `y`.
+/// Adds the norms to `r`, array by array in a fixed order (the result does not
+/// depend on the thread count).
+#[allow(clippy::too_many_arguments)]
+fn inverse_prox_dual<T: ConvFloat>(
+    plan: &FftPlan<T>,
+    x_hat: &mut [Complex<T>],
+    y: &mut [T],
+    u: &mut [T],
+    alpha: T,
+    prox: impl Fn(usize, T) -> T + Sync,
+    r: &mut Residuals,
+) {
+    let (n, nf) = (plan.len(), plan.spectrum_len());
+    let partials: Vec<[f64; 5]> = x_hat
+        .par_chunks_exact_mut(nf)
+        .zip(y.par_chunks_exact_mut(n).zip(u.par_chunks_exact_mut(n)))
+        .enumerate()
+        .map_init(
+            || (plan.scratch(), vec![T::zero(); n]),
+            |(s, x), (item, (spec, (y, u)))| {
+                plan.inverse_in_place(spec, x, s);
+                prox_dual_pass(x, y, u, alpha, |i, v| prox(item * n + i, v))
+            },
+        )
+        .collect();
+    for p in partials {
+        r.primal_sq += p[0];
+        r.y_change_sq += p[1];
+        r.ax_sq += p[2];
+        r.y_sq += p[3];
+        r.u_sq += p[4];
     }
 }
 
-fn norms_sq<T: ConvFloat>(a: &[T]) -> f64 {
-    a.iter().map(|v| v.as_f64() * v.as_f64()).sum()
+/// The DFT of `y - u`, formed row by row inside the transform.
+fn forward_difference<T: ConvFloat>(plan: &FftPlan<T>, y: &[T], u: &[T], out: &mut [Complex<T>]) {
+    plan.forward_many_from(out, |start, row| {
+        for ((v, y), u) in row.iter_mut().zip(&y[start..]).zip(&u[start..]) {
+            *v = *y - *u;
+        }
+    });
 }
 
-/// CBPDN with the split `z = y` (circular boundary, no weights).
+/// CBPDN with the split `z = y` (circular boundary, no weights). The x-step
+/// leaves `x` in the DFT domain; the y-step transforms it back map by map.
 struct PlainCbpdn<'a, T: ConvFloat> {
     op: &'a ConvOperator<T>,
     lambda: T,
     non_negative: bool,
-    /// `D^H s` in the DFT domain.
-    dhs: Vec<Complex<T>>,
+    /// The DFT of the signals.
+    s_hat: Vec<Complex<T>>,
     factor: Option<SolveFactor<T>>,
-    spec: Vec<Complex<T>>,
-    x: Vec<T>,
+    /// The DFT of `x` after the x-step.
+    x_hat: Vec<Complex<T>>,
     y: Vec<T>,
     u: Vec<T>,
-    y_prev: Vec<T>,
-    x_relaxed: Vec<T>,
 }
 
 impl<'a, T: ConvFloat> PlainCbpdn<'a, T> {
@@ -265,21 +339,15 @@ impl<'a, T: ConvFloat> PlainCbpdn<'a, T> {
         let n_maps = setup.n_groups * op.k * op.plan.len();
         let mut s_hat = vec![czero(); setup.n_groups * op.ce * nf];
         op.plan.forward_many(&setup.s, &mut s_hat);
-        let mut dhs = vec![czero(); setup.n_groups * op.k * nf];
-        op.adjoint(&s_hat, &mut dhs);
-        let y = init.map_or_else(|| vec![T::zero(); n_maps], <[T]>::to_vec);
         Self {
             op,
             lambda,
             non_negative,
-            spec: vec![czero(); dhs.len()],
-            dhs,
+            s_hat,
             factor: None,
-            x: vec![T::zero(); n_maps],
-            y_prev: y.clone(),
-            y,
+            x_hat: vec![czero(); setup.n_groups * op.k * nf],
+            y: init.map_or_else(|| vec![T::zero(); n_maps], <[T]>::to_vec),
             u: dual.map_or_else(|| vec![T::zero(); n_maps], |d| d.u0),
-            x_relaxed: vec![T::zero(); n_maps],
         }
     }
 }
@@ -289,48 +357,29 @@ impl<T: ConvFloat> AdmmProblem<T> for PlainCbpdn<'_, T> {
         if self.factor.as_ref().is_none_or(|f| f.sigma != rho) {
             self.factor = Some(self.op.factor(rho));
         }
-        for ((t, y), u) in self.x_relaxed.iter_mut().zip(&self.y).zip(&self.u) {
-            *t = *y - *u;
-        }
-        self.op.plan.forward_many(&self.x_relaxed, &mut self.spec);
-        for (b, d) in self.spec.iter_mut().zip(&self.dhs) {
-            *b = d + *b * rho;
-        }
+        forward_difference(&self.op.plan, &self.y, &self.u, &mut self.x_hat);
         if let Some(factor) = &self.factor {
-            self.op.solve(factor, &mut self.spec);
+            // (D^H D + rho I) x = D^H s + rho (y - u).
+            self.op.solve(factor, &mut self.x_hat, Some((&self.s_hat, rho)));
         }
-        self.op.plan.inverse_many(&self.spec, &mut self.x);
     }
 
-    fn y_step(&mut self, alpha: T, rho: T) {
-        std::mem::swap(&mut self.y, &mut self.y_prev);
+    fn y_and_dual_step(&mut self, alpha: T, rho: T) -> Residuals {
         let t = self.lambda / rho;
-        let beta = T::one() - alpha;
-        for (((xr, y), (x, yp)), u) in
-            self.x_relaxed.iter_mut().zip(self.y.iter_mut()).zip(self.x.iter().zip(&self.y_prev)).zip(&self.u)
-        {
-            *xr = alpha * *x + beta * *yp;
-            *y = shrink(*xr + *u, t, self.non_negative);
-        }
-    }
-
-    fn u_update(&mut self) -> Residuals {
+        let non_negative = self.non_negative;
         let mut r = Residuals::default();
-        dual_update(&mut self.u, &self.x_relaxed, &self.y, &self.x, &self.y_prev, &mut r);
-        r.ax_sq = norms_sq(&self.x);
-        r.y_sq = norms_sq(&self.y);
-        r.u_sq = norms_sq(&self.u);
+        let shrink = |_, v| shrink(v, t, non_negative);
+        inverse_prox_dual(&self.op.plan, &mut self.x_hat, &mut self.y, &mut self.u, alpha, shrink, &mut r);
         r
     }
 
     fn scale_dual(&mut self, factor: T) {
-        for u in self.u.iter_mut() {
-            *u *= factor;
-        }
+        self.u.iter_mut().for_each(|u| *u *= factor);
     }
 }
 
-/// CBPDN with the mask-decoupling split `D z = y1`, `z = y0`.
+/// CBPDN with the mask-decoupling split `D z = y1`, `z = y0`. The x-step
+/// leaves `x` and `D x` in the DFT domain.
 struct MaskedCbpdn<'a, T: ConvFloat> {
     op: &'a ConvOperator<T>,
     lambda: T,
@@ -338,19 +387,14 @@ struct MaskedCbpdn<'a, T: ConvFloat> {
     s: &'a [T],
     w_sq: Vec<T>,
     factor: SolveFactor<T>,
-    spec_maps: Vec<Complex<T>>,
-    spec_maps_tmp: Vec<Complex<T>>,
-    spec_signal: Vec<Complex<T>>,
-    x: Vec<T>,
-    dx: Vec<T>,
+    /// The DFT of `x` after the x-step.
+    x_hat: Vec<Complex<T>>,
+    /// The DFT of `y1 - u1` before the solve, of `D x` after it.
+    dx_hat: Vec<Complex<T>>,
     y0: Vec<T>,
     u0: Vec<T>,
-    y0_prev: Vec<T>,
-    x0_relaxed: Vec<T>,
     y1: Vec<T>,
     u1: Vec<T>,
-    y1_prev: Vec<T>,
-    x1_relaxed: Vec<T>,
 }
 
 impl<'a, T: ConvFloat> MaskedCbpdn<'a, T> {
@@ -381,81 +425,41 @@ impl<'a, T: ConvFloat> MaskedCbpdn<'a, T> {
             s: &setup.s,
             w_sq: w.iter().map(|v| *v * *v).collect(),
             factor: op.factor(T::one()),
-            spec_maps: vec![czero(); setup.n_groups * op.k * nf],
-            spec_maps_tmp: vec![czero(); setup.n_groups * op.k * nf],
-            spec_signal: vec![czero(); setup.n_groups * op.ce * nf],
-            x: vec![T::zero(); n_maps],
-            dx: vec![T::zero(); n_sig],
-            y0_prev: y0.clone(),
+            x_hat: vec![czero(); setup.n_groups * op.k * nf],
+            dx_hat: vec![czero(); setup.n_groups * op.ce * nf],
             y0,
             u0,
-            x0_relaxed: vec![T::zero(); n_maps],
-            y1_prev: y1.clone(),
             y1,
             u1,
-            x1_relaxed: vec![T::zero(); n_sig],
         }
     }
 }
 
 impl<T: ConvFloat> AdmmProblem<T> for MaskedCbpdn<'_, T> {
     fn x_step(&mut self, _rho: T) {
-        for ((t, y), u) in self.x1_relaxed.iter_mut().zip(&self.y1).zip(&self.u1) {
-            *t = *y - *u;
-        }
-        self.op.plan.forward_many(&self.x1_relaxed, &mut self.spec_signal);
-        self.op.adjoint(&self.spec_signal, &mut self.spec_maps);
-        for ((t, y), u) in self.x0_relaxed.iter_mut().zip(&self.y0).zip(&self.u0) {
-            *t = *y - *u;
-        }
-        self.op.plan.forward_many(&self.x0_relaxed, &mut self.spec_maps_tmp);
-        for (b, t) in self.spec_maps.iter_mut().zip(&self.spec_maps_tmp) {
-            *b += t;
-        }
-        self.op.solve(&self.factor, &mut self.spec_maps);
-        self.op.plan.inverse_many(&self.spec_maps, &mut self.x);
-        self.op.synthesize(&self.spec_maps, &mut self.spec_signal);
-        self.op.plan.inverse_many(&self.spec_signal, &mut self.dx);
+        // (D^H D + I) x = D^H (y1 - u1) + (y0 - u0).
+        forward_difference(&self.op.plan, &self.y1, &self.u1, &mut self.dx_hat);
+        forward_difference(&self.op.plan, &self.y0, &self.u0, &mut self.x_hat);
+        self.op.solve(&self.factor, &mut self.x_hat, Some((&self.dx_hat, T::one())));
+        self.op.synthesize(&self.x_hat, &mut self.dx_hat);
     }
 
-    fn y_step(&mut self, alpha: T, rho: T) {
-        std::mem::swap(&mut self.y0, &mut self.y0_prev);
-        std::mem::swap(&mut self.y1, &mut self.y1_prev);
+    fn y_and_dual_step(&mut self, alpha: T, rho: T) -> Residuals {
         let t = self.lambda / rho;
-        let beta = T::one() - alpha;
-        for (((xr, y), (x, yp)), u) in
-            self.x0_relaxed.iter_mut().zip(self.y0.iter_mut()).zip(self.x.iter().zip(&self.y0_prev)).zip(&self.u0)
-        {
-            *xr = alpha * *x + beta * *yp;
-            *y = shrink(*xr + *u, t, self.non_negative);
-        }
-        for ((((xr, y), (dx, yp)), u), (s, w2)) in self
-            .x1_relaxed
-            .iter_mut()
-            .zip(self.y1.iter_mut())
-            .zip(self.dx.iter().zip(&self.y1_prev))
-            .zip(&self.u1)
-            .zip(self.s.iter().zip(&self.w_sq))
-        {
-            *xr = alpha * *dx + beta * *yp;
-            *y = (*w2 * *s + rho * (*xr + *u)) / (*w2 + rho);
-        }
-    }
-
-    fn u_update(&mut self) -> Residuals {
+        let non_negative = self.non_negative;
+        let (s, w_sq) = (self.s, &self.w_sq);
+        let plan = &self.op.plan;
         let mut r = Residuals::default();
-        dual_update(&mut self.u0, &self.x0_relaxed, &self.y0, &self.x, &self.y0_prev, &mut r);
-        dual_update(&mut self.u1, &self.x1_relaxed, &self.y1, &self.dx, &self.y1_prev, &mut r);
-        r.ax_sq = norms_sq(&self.x) + norms_sq(&self.dx);
-        r.y_sq = norms_sq(&self.y0) + norms_sq(&self.y1);
-        r.u_sq = norms_sq(&self.u0) + norms_sq(&self.u1);
+        let shrink = |_, v| shrink(v, t, non_negative);
+        inverse_prox_dual(plan, &mut self.x_hat, &mut self.y0, &mut self.u0, alpha, shrink, &mut r);
+        // The prox of 0.5 ||W (y1 - s)||^2 / rho: a weighted mean of s and the point.
+        let data = |i: usize, v: T| (w_sq[i] * s[i] + rho * v) / (w_sq[i] + rho);
+        inverse_prox_dual(plan, &mut self.dx_hat, &mut self.y1, &mut self.u1, alpha, data, &mut r);
         r
     }
 
     fn scale_dual(&mut self, factor: T) {
-        for u in self.u0.iter_mut().chain(self.u1.iter_mut()) {
-            *u *= factor;
-        }
+        self.u0.iter_mut().chain(self.u1.iter_mut()).for_each(|u| *u *= factor);
     }
 }
 

@@ -1,7 +1,9 @@
 //! Real FFT plans over the spatial dimensions of a [`ConvArray`](super::ConvArray):
 //! a real-to-complex transform (realfft) along the last axis and complex
 //! transforms (rustfft) along the others. Spectra are stored row-major over
-//! `spatial[0] x ... x spatial[d-2] x (spatial[d-1] / 2 + 1)`.
+//! `spatial[0] x ... x spatial[d-2] x (spatial[d-1] / 2 + 1)`; code outside
+//! this module uses them pointwise over frequencies or through
+//! [`FftPlan::frequency`].
 
 use super::ConvFloat;
 use num_complex::Complex;
@@ -28,10 +30,18 @@ pub(crate) struct FftPlan<T: ConvFloat> {
 /// Per-thread buffers of an [`FftPlan`].
 pub(crate) struct FftScratch<T> {
     real: Vec<T>,
+    /// A copy of the input of [`FftPlan::inverse`], allocated on first use.
     spectrum: Vec<Complex<T>>,
-    line: Vec<Complex<T>>,
+    /// A tile of lines of one axis, gathered contiguously.
+    tile: Vec<Complex<T>>,
     work: Vec<Complex<T>>,
 }
+
+/// Bytes of the lines of one axis that the complex transforms gather at
+/// once: one cache line, so that the strided walk down an axis reads and
+/// writes whole cache lines and the few lines of the tile do not compete for
+/// the same cache set (they lie a power of two apart for power-of-two sizes).
+const TILE_BYTES: usize = 64;
 
 impl<T: ConvFloat> FftPlan<T> {
     /// Plans the transforms for the spatial shape `dims` (non-empty, no zero).
@@ -65,9 +75,21 @@ impl<T: ConvFloat> FftPlan<T> {
         self.spectrum_len
     }
 
-    /// Spectral index of frequency bin `bin` of the last axis, for each row.
-    pub(crate) fn half(&self) -> usize {
-        self.half
+    /// The frequency index along each axis (`out`, one per spatial dimension;
+    /// the last axis's in `0..spatial[d-1] / 2 + 1`) of spectral entry `i`.
+    pub(crate) fn frequency(&self, i: usize, out: &mut [usize]) {
+        let nd = self.dims.len();
+        out[nd - 1] = i % self.half;
+        let mut rest = i / self.half;
+        for a in (0..nd - 1).rev() {
+            out[a] = rest % self.dims[a];
+            rest /= self.dims[a];
+        }
+    }
+
+    /// Lines per tile of the complex transforms.
+    fn tile(&self) -> usize {
+        (TILE_BYTES / std::mem::size_of::<Complex<T>>()).max(1)
     }
 
     /// Fresh buffers for one thread.
@@ -75,13 +97,14 @@ impl<T: ConvFloat> FftPlan<T> {
         let max_line = self.dims.iter().copied().max().unwrap_or(1);
         FftScratch {
             real: vec![T::zero(); *self.dims.last().unwrap_or(&1)],
-            spectrum: vec![Complex::new(T::zero(), T::zero()); self.spectrum_len],
-            line: vec![Complex::new(T::zero(), T::zero()); max_line],
+            spectrum: Vec::new(),
+            tile: vec![Complex::new(T::zero(), T::zero()); self.tile() * max_line],
             work: vec![Complex::new(T::zero(), T::zero()); self.scratch_len],
         }
     }
 
-    /// Applies the complex FFTs of every axis but the last to `spec`, in place.
+    /// Applies the complex FFTs of every axis but the last to `spec`, in place,
+    /// a tile of neighbouring lines at a time gathered into a contiguous buffer.
     fn complex_axes(&self, spec: &mut [Complex<T>], s: &mut FftScratch<T>, inverse: bool) {
         let nd = self.dims.len();
         for a in 0..nd - 1 {
@@ -90,19 +113,25 @@ impl<T: ConvFloat> FftPlan<T> {
                 continue;
             }
             let stride: usize = self.dims[a + 1..nd - 1].iter().product::<usize>() * self.half;
-            let outer: usize = self.dims[..a].iter().product();
             let fft = if inverse { &self.axes[a].1 } else { &self.axes[a].0 };
-            let line = &mut s.line[..n];
-            for o in 0..outer {
-                let base = o * n * stride;
-                for i in 0..stride {
-                    for (j, v) in line.iter_mut().enumerate() {
-                        *v = spec[base + j * stride + i];
+            let tile_lines = self.tile();
+            for block in spec.chunks_exact_mut(n * stride) {
+                let mut i = 0;
+                while i < stride {
+                    let width = tile_lines.min(stride - i);
+                    let tile = &mut s.tile[..width * n];
+                    for (j, row) in block.chunks_exact(stride).enumerate() {
+                        for (t, v) in row[i..i + width].iter().enumerate() {
+                            tile[t * n + j] = *v;
+                        }
                     }
-                    fft.process_with_scratch(line, &mut s.work);
-                    for (j, v) in line.iter().enumerate() {
-                        spec[base + j * stride + i] = *v;
+                    fft.process_with_scratch(tile, &mut s.work);
+                    for (j, row) in block.chunks_exact_mut(stride).enumerate() {
+                        for (t, v) in row[i..i + width].iter_mut().enumerate() {
+                            *v = tile[t * n + j];
+                        }
                     }
+                    i += width;
                 }
             }
         }
@@ -110,9 +139,16 @@ impl<T: ConvFloat> FftPlan<T> {
 
     /// The unnormalised DFT of `input` (`len` samples) into `output` (`spectrum_len`).
     pub(crate) fn forward(&self, input: &[T], output: &mut [Complex<T>], s: &mut FftScratch<T>) {
-        let last = *self.dims.last().unwrap_or(&1);
-        for (row_in, row_out) in input.chunks_exact(last).zip(output.chunks_exact_mut(self.half)) {
-            s.real.copy_from_slice(row_in);
+        self.forward_from(output, s, |start, row| row.copy_from_slice(&input[start..start + row.len()]));
+    }
+
+    /// The unnormalised DFT of the array whose rows (lines of the last axis)
+    /// `fill(start, row)` writes, `start` being the row's first flat index: the
+    /// input can be formed on the fly, row by row, without a pass over memory.
+    fn forward_from(&self, output: &mut [Complex<T>], s: &mut FftScratch<T>, fill: impl Fn(usize, &mut [T])) {
+        let last = self.dims[self.dims.len() - 1];
+        for (r, row_out) in output.chunks_exact_mut(self.half).enumerate() {
+            fill(r * last, &mut s.real);
             // Lengths are right by construction; realfft only fails on wrong lengths.
             let _ = self.r2c.process_with_scratch(&mut s.real, row_out, &mut s.work);
         }
@@ -121,10 +157,17 @@ impl<T: ConvFloat> FftPlan<T> {
 
     /// The inverse DFT, divided by `len`, of `input` (`spectrum_len`) into `output` (`len`).
     pub(crate) fn inverse(&self, input: &[Complex<T>], output: &mut [T], s: &mut FftScratch<T>) {
-        let last = *self.dims.last().unwrap_or(&1);
         let mut spec = std::mem::take(&mut s.spectrum);
-        spec.copy_from_slice(input);
-        self.complex_axes(&mut spec, s, true);
+        spec.clear();
+        spec.extend_from_slice(input);
+        self.inverse_in_place(&mut spec, output, s);
+        s.spectrum = spec;
+    }
+
+    /// [`FftPlan::inverse`] that uses `spec` as its work space (it is overwritten).
+    pub(crate) fn inverse_in_place(&self, spec: &mut [Complex<T>], output: &mut [T], s: &mut FftScratch<T>) {
+        let last = self.dims[self.dims.len() - 1];
+        self.complex_axes(spec, s, true);
         let scale = T::one() / T::of(self.len as f64);
         for (row_in, row_out) in spec.chunks_exact_mut(self.half).zip(output.chunks_exact_mut(last)) {
             // The rows of the spectrum of a real array have real DC and Nyquist
@@ -138,15 +181,21 @@ impl<T: ConvFloat> FftPlan<T> {
                 *v *= scale;
             }
         }
-        s.spectrum = spec;
     }
 
     /// [`FftPlan::forward`] of every consecutive block of `len` samples, in parallel.
     pub(crate) fn forward_many(&self, input: &[T], output: &mut [Complex<T>]) {
-        output
-            .par_chunks_exact_mut(self.spectrum_len)
-            .zip(input.par_chunks_exact(self.len))
-            .for_each_init(|| self.scratch(), |s, (o, i)| self.forward(i, o, s));
+        self.forward_many_from(output, |start, row| row.copy_from_slice(&input[start..start + row.len()]));
+    }
+
+    /// [`FftPlan::forward_many`] of the arrays whose rows `fill(start, row)`
+    /// writes, `start` being the flat index of the row's first sample in the
+    /// concatenated input (see [`FftPlan::forward_from`]).
+    pub(crate) fn forward_many_from(&self, output: &mut [Complex<T>], fill: impl Fn(usize, &mut [T]) + Sync) {
+        output.par_chunks_exact_mut(self.spectrum_len).enumerate().for_each_init(
+            || self.scratch(),
+            |s, (item, o)| self.forward_from(o, s, |start, row| fill(item * self.len + start, row)),
+        );
     }
 
     /// [`FftPlan::inverse`] of every consecutive spectrum, in parallel.
@@ -156,41 +205,57 @@ impl<T: ConvFloat> FftPlan<T> {
             .zip(input.par_chunks_exact(self.spectrum_len))
             .for_each_init(|| self.scratch(), |s, (o, i)| self.inverse(i, o, s));
     }
+
+    /// [`FftPlan::inverse_in_place`] of every consecutive spectrum, in parallel
+    /// (`spec` is overwritten).
+    pub(crate) fn inverse_many_in_place(&self, spec: &mut [Complex<T>], output: &mut [T]) {
+        output
+            .par_chunks_exact_mut(self.len)
+            .zip(spec.par_chunks_exact_mut(self.spectrum_len))
+            .for_each_init(|| self.scratch(), |s, (o, i)| self.inverse_in_place(i, o, s));
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn dft_2d(x: &[f64], n0: usize, n1: usize, k0: usize, k1: usize) -> Complex<f64> {
+    /// The DFT of the row-major array `x` of shape `dims` at frequency `k`.
+    fn dft(x: &[f64], dims: &[usize], k: &[usize]) -> Complex<f64> {
         let mut acc = Complex::new(0.0, 0.0);
-        for a in 0..n0 {
-            for b in 0..n1 {
-                let phase = -2.0 * std::f64::consts::PI * ((k0 * a) as f64 / n0 as f64 + (k1 * b) as f64 / n1 as f64);
-                acc += Complex::new(phase.cos(), phase.sin()) * x[a * n1 + b];
+        for (i, v) in x.iter().enumerate() {
+            let (mut rest, mut phase) = (i, 0.0);
+            for a in (0..dims.len()).rev() {
+                phase += (k[a] * (rest % dims[a])) as f64 / dims[a] as f64;
+                rest /= dims[a];
             }
+            let angle = -2.0 * std::f64::consts::PI * phase;
+            acc += Complex::new(angle.cos(), angle.sin()) * v;
         }
         acc
     }
 
     #[test]
     fn forward_matches_direct_dft_and_inverse_round_trips() {
-        for &(n0, n1) in &[(5usize, 6usize), (4, 7), (1, 9)] {
-            let plan = FftPlan::<f64>::new(&[n0, n1]);
-            let x: Vec<f64> = (0..n0 * n1).map(|i| ((i * 7 + 3) % 11) as f64 - 4.5).collect();
+        let shapes: [&[usize]; 7] = [&[5, 6], &[4, 7], &[1, 9], &[10], &[9, 3], &[3, 4, 5], &[2, 1, 6]];
+        for dims in shapes {
+            let plan = FftPlan::<f64>::new(dims);
+            let n = plan.len();
+            let x: Vec<f64> = (0..n).map(|i| ((i * 7 + 3) % 11) as f64 - 4.5).collect();
             let mut spec = vec![Complex::new(0.0, 0.0); plan.spectrum_len()];
             let mut s = plan.scratch();
             plan.forward(&x, &mut spec, &mut s);
-            for k0 in 0..n0 {
-                for k1 in 0..plan.half() {
-                    let d = dft_2d(&x, n0, n1, k0, k1);
-                    assert!((spec[k0 * plan.half() + k1] - d).norm() < 1e-9, "bin ({k0}, {k1})");
-                }
+            let mut k = vec![0; dims.len()];
+            let mut seen = std::collections::HashSet::new();
+            for (i, v) in spec.iter().enumerate() {
+                plan.frequency(i, &mut k);
+                assert!(k[dims.len() - 1] <= dims[dims.len() - 1] / 2 && seen.insert(k.clone()));
+                assert!((v - dft(&x, dims, &k)).norm() < 1e-9, "shape {dims:?}, bin {k:?}");
             }
-            let mut back = vec![0.0; n0 * n1];
+            let mut back = vec![0.0; n];
             plan.inverse(&spec, &mut back, &mut s);
             for (a, b) in x.iter().zip(&back) {
-                assert!((a - b).abs() < 1e-12);
+                assert!((a - b).abs() < 1e-12, "shape {dims:?}");
             }
         }
     }

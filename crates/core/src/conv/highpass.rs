@@ -62,17 +62,15 @@ pub fn tikhonov_split<T: ConvFloat>(signals: &ConvArray<T>, lambda: f64) -> Resu
         }
     }
     // Frequency response of the low-pass filter.
-    let half = plan.half();
     let mut response = vec![T::zero(); plan.spectrum_len()];
+    let mut frequency = vec![0; nd];
     for (i, r) in response.iter_mut().enumerate() {
-        let mut rest = i / half;
-        let mut penalty =
-            2.0 - 2.0 * (2.0 * std::f64::consts::PI * (i % half) as f64 / padded_dims[nd - 1] as f64).cos();
-        for a in (0..nd - 1).rev() {
-            let f = rest % padded_dims[a];
-            rest /= padded_dims[a];
-            penalty += 2.0 - 2.0 * (2.0 * std::f64::consts::PI * f as f64 / padded_dims[a] as f64).cos();
-        }
+        plan.frequency(i, &mut frequency);
+        let penalty: f64 = frequency
+            .iter()
+            .zip(&padded_dims)
+            .map(|(&f, &n)| 2.0 - 2.0 * (2.0 * std::f64::consts::PI * f as f64 / n as f64).cos())
+            .sum();
         *r = T::of(1.0 / (1.0 + lambda * penalty));
     }
     let mut low = signals.clone();

@@ -35,6 +35,9 @@ pub(crate) struct SolveFactor<T> {
     chol: Vec<Complex<T>>,
 }
 
+/// Frequencies per block of [`ConvOperator::solve`].
+const SOLVE_BLOCK: usize = 128;
+
 pub(crate) fn czero<T: ConvFloat>() -> Complex<T> {
     Complex::new(T::zero(), T::zero())
 }
@@ -131,57 +134,94 @@ impl<T: ConvFloat> ConvOperator<T> {
 
     /// Overwrites `b` (`groups x k x F`) with the solution of
     /// `(D^H D + sigma I) x = b`, frequency by frequency:
-    /// `x = (b - D^H (sigma I + D D^H)^-1 D b) / sigma`.
-    pub(crate) fn solve(&self, factor: &SolveFactor<T>, b: &mut [Complex<T>]) {
+    /// `x = (b - D^H (sigma I + D D^H)^-1 D b) / sigma`. With `rhs = Some((r,
+    /// scale))` (`r`: `groups x ce x F`) the right-hand side is `D^H r + scale b`
+    /// instead, formed on the fly (CBPDN's x-step: `D^H s + rho (y - u)`).
+    ///
+    /// The frequencies are processed in blocks of `SOLVE_BLOCK`: the `k`
+    /// coefficient spectra of a block are read once from memory and then
+    /// stay in cache for the three steps (`D b`, the `ce x ce` solve, the
+    /// update of `b`); blocks run in parallel.
+    pub(crate) fn solve(&self, factor: &SolveFactor<T>, b: &mut [Complex<T>], rhs: Option<(&[Complex<T>], T)>) {
         let (nf, k, ce) = (self.nf(), self.k, self.ce);
         let inv_sigma = T::one() / factor.sigma;
-        b.par_chunks_exact_mut(k * nf).for_each(|bg| {
-            // v = D b, per channel, accumulated filter by filter (streaming).
-            let mut v = vec![czero(); ce * nf];
-            for kk in 0..k {
-                let bk = &bg[kk * nf..(kk + 1) * nf];
-                for c in 0..ce {
-                    let d = &self.d_hat[(kk * ce + c) * nf..(kk * ce + c + 1) * nf];
-                    for ((vv, dv), bv) in v[c * nf..(c + 1) * nf].iter_mut().zip(d).zip(bk) {
-                        *vv += dv * bv;
-                    }
+        let n_blocks = nf.div_ceil(SOLVE_BLOCK);
+        for (g, bg) in b.chunks_exact_mut(k * nf).enumerate() {
+            let rg = rhs.map(|(r, scale)| (&r[g * ce * nf..(g + 1) * ce * nf], scale));
+            // blocks[i][kk]: the frequencies of block i of coefficient map kk.
+            let mut blocks: Vec<Vec<&mut [Complex<T>]>> = (0..n_blocks).map(|_| Vec::with_capacity(k)).collect();
+            for map in bg.chunks_exact_mut(nf) {
+                for (block, chunk) in blocks.iter_mut().zip(map.chunks_mut(SOLVE_BLOCK)) {
+                    block.push(chunk);
                 }
             }
-            // w = (sigma I + D D^H)^-1 v at each frequency.
-            let mut w = vec![czero(); ce];
-            for f in 0..nf {
-                let l = &factor.chol[f * ce * ce..(f + 1) * ce * ce];
-                for i in 0..ce {
-                    let mut acc = v[i * nf + f];
-                    for p in 0..i {
-                        acc -= l[i * ce + p] * w[p];
+            blocks.into_par_iter().enumerate().for_each_init(
+                || vec![czero(); ce * SOLVE_BLOCK + ce],
+                |v, (i, mut maps)| {
+                    let f0 = i * SOLVE_BLOCK;
+                    let len = maps[0].len();
+                    let (v, w) = v.split_at_mut(ce * SOLVE_BLOCK);
+                    // Right-hand side, and v = D b per channel.
+                    v[..ce * len].fill(czero());
+                    for (kk, bk) in maps.iter_mut().enumerate() {
+                        if let Some((r, scale)) = rg {
+                            for bv in bk.iter_mut() {
+                                *bv *= scale;
+                            }
+                            for c in 0..ce {
+                                let d = &self.d_hat[(kk * ce + c) * nf + f0..(kk * ce + c) * nf + f0 + len];
+                                for ((bv, dv), rv) in bk.iter_mut().zip(d).zip(&r[c * nf + f0..c * nf + f0 + len]) {
+                                    *bv += dv.conj() * rv;
+                                }
+                            }
+                        }
+                        for c in 0..ce {
+                            let d = &self.d_hat[(kk * ce + c) * nf + f0..(kk * ce + c) * nf + f0 + len];
+                            for ((vv, dv), bv) in v[c * len..(c + 1) * len].iter_mut().zip(d).zip(bk.iter()) {
+                                *vv += dv * bv;
+                            }
+                        }
                     }
-                    w[i] = acc / l[i * ce + i].re;
-                }
-                for i in (0..ce).rev() {
-                    let mut acc = w[i];
-                    for p in i + 1..ce {
-                        acc -= l[p * ce + i].conj() * w[p];
+                    // w = (sigma I + D D^H)^-1 v at each frequency.
+                    for f in 0..len {
+                        let l = &factor.chol[(f0 + f) * ce * ce..(f0 + f + 1) * ce * ce];
+                        for i in 0..ce {
+                            let mut acc = v[i * len + f];
+                            for p in 0..i {
+                                acc -= l[i * ce + p] * w[p];
+                            }
+                            w[i] = acc / l[i * ce + i].re;
+                        }
+                        for i in (0..ce).rev() {
+                            let mut acc = w[i];
+                            for p in i + 1..ce {
+                                acc -= l[p * ce + i].conj() * w[p];
+                            }
+                            w[i] = acc / l[i * ce + i].re;
+                        }
+                        for i in 0..ce {
+                            v[i * len + f] = w[i] * inv_sigma;
+                        }
                     }
-                    w[i] = acc / l[i * ce + i].re;
-                }
-                for i in 0..ce {
-                    v[i * nf + f] = w[i];
-                }
-            }
-            for kk in 0..k {
-                let bk = &mut bg[kk * nf..(kk + 1) * nf];
-                for c in 0..ce {
-                    let d = &self.d_hat[(kk * ce + c) * nf..(kk * ce + c + 1) * nf];
-                    for ((bv, dv), wv) in bk.iter_mut().zip(d).zip(&v[c * nf..(c + 1) * nf]) {
-                        *bv -= dv.conj() * wv;
+                    // b = b / sigma - D^H (w / sigma).
+                    for (kk, bk) in maps.iter_mut().enumerate() {
+                        for c in 0..ce {
+                            let d = &self.d_hat[(kk * ce + c) * nf + f0..(kk * ce + c) * nf + f0 + len];
+                            let wc = &v[c * len..(c + 1) * len];
+                            if c == 0 {
+                                for ((bv, dv), wv) in bk.iter_mut().zip(d).zip(wc) {
+                                    *bv = *bv * inv_sigma - dv.conj() * wv;
+                                }
+                            } else {
+                                for ((bv, dv), wv) in bk.iter_mut().zip(d).zip(wc) {
+                                    *bv -= dv.conj() * wv;
+                                }
+                            }
+                        }
                     }
-                }
-                for bv in bk.iter_mut() {
-                    *bv *= inv_sigma;
-                }
-            }
-        });
+                },
+            );
+        }
     }
 
     /// An upper bound of the largest eigenvalue of `D^H D`: the largest, over
@@ -234,11 +274,25 @@ mod tests {
             let expected = system.llt(faer::Side::Lower).unwrap().solve(&rhs);
             let mut spec = vec![czero(); k * op.plan.spectrum_len()];
             op.plan.forward_many(&b, &mut spec);
-            op.solve(&op.factor(sigma), &mut spec);
+            op.solve(&op.factor(sigma), &mut spec, None);
             let mut x = vec![0.0; k * n];
             op.plan.inverse_many(&spec, &mut x);
             for (i, v) in x.iter().enumerate() {
                 assert!((v - expected[(i, 0)]).abs() < 1e-10, "case {n0}x{n1} k={k} ce={ce}, entry {i}");
+            }
+            // The right-hand side D^T r + 2.5 c, formed inside the solve.
+            let r: Vec<f64> = (0..ce * n).map(|_| rng.random::<f64>() - 0.5).collect();
+            let c: Vec<f64> = (0..k * n).map(|_| rng.random::<f64>() - 0.5).collect();
+            let rhs = Mat::<f64>::from_fn(k * n, 1, |i, _| 2.5 * c[i])
+                + dense.transpose() * Mat::from_fn(ce * n, 1, |i, _| r[i]);
+            let expected = system.llt(faer::Side::Lower).unwrap().solve(&rhs);
+            let mut r_spec = vec![czero(); ce * op.plan.spectrum_len()];
+            op.plan.forward_many(&r, &mut r_spec);
+            op.plan.forward_many(&c, &mut spec);
+            op.solve(&op.factor(sigma), &mut spec, Some((&r_spec, 2.5)));
+            op.plan.inverse_many_in_place(&mut spec, &mut x);
+            for (i, v) in x.iter().enumerate() {
+                assert!((v - expected[(i, 0)]).abs() < 1e-10, "D^T r + 2.5 c, case {n0}x{n1} k={k} ce={ce}, entry {i}");
             }
         }
     }
