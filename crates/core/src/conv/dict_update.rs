@@ -341,6 +341,22 @@ impl<T: ConvFloat> AdmmProblem<T> for ConsensusProblem<'_, T> {
         }
     }
 
+    fn y_and_dual_step(&mut self, alpha: T, rho: T) -> Residuals {
+        self.y_step(alpha, rho);
+        self.u_update()
+    }
+
+    fn scale_dual(&mut self, factor: T) {
+        self.u_hat.par_iter_mut().for_each(|u| *u *= factor);
+        if let Some(m) = &mut self.masked {
+            m.u1.iter_mut().for_each(|u| *u *= factor);
+        }
+    }
+}
+
+impl<T: ConvFloat> ConsensusProblem<'_, T> {
+    /// The y-step: projects the relaxed group mean onto the constraint set (the consensus
+    /// `y`), and takes the closed-form prox of the masked split's data variable.
     fn y_step(&mut self, alpha: T, rho: T) {
         let (k, ce, g) = (self.k, self.ce, self.n_groups);
         let nf = self.plan.spectrum_len();
@@ -383,6 +399,7 @@ impl<T: ConvFloat> AdmmProblem<T> for ConsensusProblem<'_, T> {
         }
     }
 
+    /// The scaled dual update of every group (and of the masked split), with the residual norms.
     fn u_update(&mut self) -> Residuals {
         let nf = self.plan.spectrum_len();
         let n = self.plan.len();
@@ -426,13 +443,6 @@ impl<T: ConvFloat> AdmmProblem<T> for ConsensusProblem<'_, T> {
             }
         }
         r
-    }
-
-    fn scale_dual(&mut self, factor: T) {
-        self.u_hat.par_iter_mut().for_each(|u| *u *= factor);
-        if let Some(m) = &mut self.masked {
-            m.u1.iter_mut().for_each(|u| *u *= factor);
-        }
     }
 }
 
