@@ -11,7 +11,12 @@
 //! solution). Everything runs on the Gram matrix: correlations are updated as
 //! `c <- c - gamma G[:, A] w` and never recomputed from a residual; `G_AA` is
 //! factorised by [`GrowingCholesky`], grown and shrunk one atom at a time.
-//! This is what SPAMS' `lasso` does.
+//! This is what SPAMS' `lasso` does. A step is a few contiguous vector passes
+//! over the atoms: the rate `G[:, A] w` from a copy of the active Gram columns,
+//! the search for the entering atom with one running minimum per vector lane
+//! (candidates compared as fractions, without divisions), the update of the
+//! correlations; they run on AVX2 where the CPU has it
+//! ([`crate::linalg::has_avx2`]).
 //!
 //! With `l2 > 0` the path is that of `G + l2 I` (the elastic net); with
 //! `nonneg` it is the positive Lasso (Efron et al. 2004, sec. 3.4): only
