@@ -12,7 +12,7 @@
 //! `c <- c - gamma G[:, A] w` and never recomputed from a residual; `G_AA` is
 //! factorised by [`GrowingCholesky`], grown and shrunk one atom at a time.
 //! This is what SPAMS' `lasso` does. A step is a few contiguous vector passes
-//! over the atoms: the rate `G[:, A] w` from a copy of the active Gram columns,
+//! over the atoms: the rate `G[:, A] w`, one contiguous Gram column at a time,
 //! the search for the entering atom with one running minimum per vector lane
 //! (candidates compared as fractions, without divisions), the update of the
 //! correlations; they run on AVX2 where the CPU has it
@@ -75,9 +75,6 @@ pub struct LarsWorkspace<T> {
     rate: Vec<T>,
     /// Correlations `D x - (G + l2 I) z`.
     corr: Vec<T>,
-    /// `G[:, A]`, `n_atoms x capacity`, column by column in the order of
-    /// `active`, so that the rate is one pass over contiguous columns.
-    active_gram: Vec<T>,
     /// 1 where an atom may enter, 0 where it is active or numerically
     /// dependent on the active ones (as a float, for the vectorised search).
     open: Vec<T>,
@@ -114,7 +111,6 @@ impl<T: Float> Encoder<T> for Lars {
             direction: Vec::with_capacity(capacity),
             rate: vec![T::zero(); n],
             corr: vec![T::zero(); n],
-            active_gram: vec![T::zero(); n * capacity],
             open: vec![T::one(); n],
         }
     }
@@ -211,7 +207,7 @@ fn lars_path<T: Float>(
         // sweep; the atom that just left is held out and checked alone.
         let held = just_left.map(|(i, _)| std::mem::replace(&mut ws.open[i], T::zero()));
         let sweep = EntrySweep { level, nonneg: p.nonneg, reach: level - p.lambda };
-        let mut best = sweep.run(&ws.active_gram, &ws.direction, &ws.open, &ws.corr, &mut ws.rate);
+        let mut best = sweep.run(gram, &ws.active, &ws.direction, &ws.open, &ws.corr, &mut ws.rate);
         if let (Some((i, sign)), Some(open)) = (just_left, held) {
             ws.open[i] = open;
             let (c, a) = (ws.corr[i], ws.rate[i]);
@@ -259,8 +255,6 @@ fn lars_path<T: Float>(
                 let i = ws.active.remove(pos);
                 let sign = ws.signs.remove(pos);
                 ws.chol.remove(pos);
-                let k = ws.active.len();
-                ws.active_gram.copy_within((pos + 1) * n..(k + 1) * n, pos * n);
                 ws.open[i] = T::one();
                 code[i] = T::zero();
                 just_left = Some((i, sign));
@@ -285,14 +279,23 @@ struct EntrySweep<T> {
 }
 
 impl<T: Float> EntrySweep<T> {
-    /// Computes `rate = G[:, A] w` for every atom and returns the running
+    /// Computes `rate = G[:, A] w` for every atom (one contiguous Gram column
+    /// at a time) and returns the running
     /// minima of the entry steps over the atoms with `open_j = 1`.
     #[inline(always)]
-    fn run(&self, active_gram: &[T], w: &[T], open: &[T], corr: &[T], rate: &mut [T]) -> Entry<T> {
+    fn run(
+        &self,
+        gram: faer::MatRef<'_, T>,
+        active: &[usize],
+        w: &[T],
+        open: &[T],
+        corr: &[T],
+        rate: &mut [T],
+    ) -> Entry<T> {
         if self.nonneg {
-            self.run_sides::<false>(active_gram, w, open, corr, rate)
+            self.run_sides::<false>(gram, active, w, open, corr, rate)
         } else {
-            self.run_sides::<true>(active_gram, w, open, corr, rate)
+            self.run_sides::<true>(gram, active, w, open, corr, rate)
         }
     }
 
@@ -300,7 +303,8 @@ impl<T: Float> EntrySweep<T> {
     #[inline(always)]
     fn run_sides<const BOTH: bool>(
         &self,
-        active_gram: &[T],
+        gram: faer::MatRef<'_, T>,
+        active: &[usize],
         w: &[T],
         open: &[T],
         corr: &[T],
@@ -310,8 +314,8 @@ impl<T: Float> EntrySweep<T> {
         // The rate, one column of G[:, A] at a time (the same sums, in the
         // same order, as an element-wise loop).
         rate.fill(T::zero());
-        for (i, &wi) in w.iter().enumerate() {
-            for (r, &g) in rate.iter_mut().zip(&active_gram[i * n..(i + 1) * n]) {
+        for (&i, &wi) in active.iter().zip(w) {
+            for (r, &g) in rate.iter_mut().zip(gram_col(gram, i)) {
                 *r += wi * g;
             }
         }
@@ -436,8 +440,6 @@ fn add_atom<T: Float>(p: &PenaltyScalars<T>, gram: faer::MatRef<'_, T>, j: usize
     if !ws.chol.push(&ws.direction, column[j] + p.l2) {
         return false;
     }
-    let (n, k) = (column.len(), ws.active.len());
-    ws.active_gram[k * n..(k + 1) * n].copy_from_slice(column);
     ws.active.push(j);
     ws.signs.push(if ws.corr[j] >= T::zero() { T::one() } else { -T::one() });
     ws.open[j] = T::zero();

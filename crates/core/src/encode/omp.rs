@@ -424,7 +424,7 @@ impl<T: Float> OmpWorkspace<T> {
         }
         // The first atom: every atom is wholly outside the empty span, so
         // both rules reduce to the largest normalised correlation.
-        let mut next = select(&self.alpha, &self.weights, min_corr, false);
+        let mut next = first_atom(&self.alpha, &self.weights, min_corr);
         let mut residual_sq = signal.norm_sq;
         let mut n = 0;
         let converged = loop {
@@ -722,6 +722,24 @@ impl<T: Float> Sweep<'_, T> {
         }
         best.winner()
     }
+}
+
+/// The atom with the largest `|c_j| weights_j` above `min_corr` (the first on
+/// ties): [`select`] by the lanes of a sweep, inlined into the pursuit.
+#[inline(always)]
+fn first_atom<T: Float>(corr: &[T], weights: &[T], min_corr: T) -> Option<usize> {
+    let mut best = Lanes::new(min_corr);
+    let body = corr.len() - corr.len() % LANES;
+    for base in (0..body).step_by(LANES) {
+        best.offer(T::of(base as f64), &lanes(&corr[base..base + LANES]), &lanes(&weights[base..base + LANES]));
+    }
+    for j in body..corr.len() {
+        let (score, q) = (corr[j].abs() * weights[j], j % LANES);
+        if score > best.num[q] {
+            (best.num[q], best.arg[q]) = (score, T::of(j as f64));
+        }
+    }
+    best.winner()
 }
 
 /// `LANES` consecutive values as an array (the slice has exactly that length).
