@@ -34,6 +34,7 @@ def encode_details(
     tol=None,
     n_jobs=None,
     positive=False,
+    omp_rule="correlation",
 ):
     """:func:`sparse_encode` returning ``(code, n_iter, objective)``: the codes,
     and per signal the iterations the method ran and the value of its
@@ -64,6 +65,7 @@ def encode_details(
         tol=None if tol is None else float(tol),
         init=init,
         n_jobs=resolve_n_jobs(n_jobs),
+        omp_rule=str(omp_rule),
     )
 
 
@@ -85,6 +87,7 @@ def sparse_encode(
     positive=False,
     l2=0.0,
     tol=None,
+    omp_rule="correlation",
 ):
     """Sparse coding: find ``code`` with ``X ~ code @ dictionary``, one row per signal.
 
@@ -108,7 +111,7 @@ def sparse_encode(
             'fista', 'hard_threshold'}, default='lasso_lars'
         - ``'omp'``: orthogonal matching pursuit (Pati et al. 1993) with
           Cholesky updates, ``n_nonzero_coefs`` atoms or until the squared
-          residual norm falls to ``alpha``.
+          residual norm falls to ``alpha``; ``omp_rule`` picks the atoms.
         - ``'lasso_lars'``, ``'lasso_cd'``, ``'fista'``: the Lasso
           ``min 0.5 ||x - z D||^2 + alpha ||z||_1 (+ 0.5 l2 ||z||^2)`` by the
           homotopy/LARS path, coordinate descent, or FISTA.
@@ -141,6 +144,15 @@ def sparse_encode(
     tol : float, default=None
         Stopping tolerance of ``lasso_cd`` and ``fista`` (the core's default
         when None).
+    omp_rule : {'correlation', 'ormp'}, default='correlation'
+        How ``omp`` chooses the next atom. ``'correlation'``: the atom most
+        correlated with the residual (plain OMP, scikit-learn's codes).
+        ``'ormp'``: order-recursive matching pursuit, the atom whose addition
+        leaves the smallest least-squares residual (squared correlation over
+        the atom's energy outside the span of the atoms already chosen; Chen,
+        Billings & Luo 1989). Same cost, usually a lower residual with the
+        same number of atoms; the codes of SPAMS' ``omp``. Not available with
+        ``positive=True``.
 
     Returns
     -------
@@ -166,5 +178,6 @@ def sparse_encode(
         tol=tol,
         n_jobs=n_jobs,
         positive=positive,
+        omp_rule=omp_rule,
     )
     return code

@@ -53,6 +53,71 @@ def test_omp_float32_close_to_float64(problem):
     np.testing.assert_allclose(code32, code64, atol=1e-4)
 
 
+def reference_ormp(D, x, k):
+    """Order-recursive matching pursuit by brute force: at each step, the atom
+    whose addition gives the smallest least-squares residual."""
+    support = []
+    for _ in range(k):
+        fits = []
+        for j in set(range(len(D))) - set(support):
+            A = D[support + [j]].T
+            coef = np.linalg.lstsq(A, x, rcond=None)[0]
+            fits.append((np.sum((x - A @ coef) ** 2), j, coef))
+        _, j, coef = min(fits, key=lambda f: (f[0], f[1]))
+        support.append(j)
+    code = np.zeros(len(D))
+    code[support] = coef
+    return code
+
+
+def test_ormp_equals_brute_force_and_beats_omp(rng):
+    # Correlated atoms of unequal norms, so that the two rules often disagree.
+    D = rng.standard_normal((12, 6))
+    D[:, 0] += 1.5
+    D *= rng.uniform(0.5, 2.0, (12, 1))
+    X = rng.standard_normal((40, 6))
+    ours = sparse_encode(X, D, algorithm="omp", n_nonzero_coefs=3, omp_rule="ormp")
+    reference = np.array([reference_ormp(D, x, 3) for x in X])
+    np.testing.assert_allclose(ours, reference, atol=1e-10, rtol=0)
+    omp = sparse_encode(X, D, algorithm="omp", n_nonzero_coefs=3)
+    assert (np.abs(omp - ours).max(axis=1) > 1e-6).sum() >= 5  # the rules differ here
+    res = lambda code: np.sum((X - code @ D) ** 2)  # noqa: E731
+    assert res(ours) < res(omp)
+
+
+def test_ormp_tolerance_stops_at_squared_residual(problem):
+    X, D = problem
+    code = sparse_encode(X, D, algorithm="omp", alpha=0.5, omp_rule="ormp")
+    residual = np.sum((X - code @ D) ** 2, axis=1)
+    assert (residual <= 0.5 + 1e-9).all()
+    # One atom fewer would not meet the tolerance: the first ORMP steps.
+    for x, c in zip(X[:10], code[:10]):
+        k = np.count_nonzero(c)
+        if k > 1:
+            fewer = reference_ormp(D, x, k - 1)
+            assert np.sum((x - fewer @ D) ** 2) > 0.5
+
+
+def test_ormp_equals_spams_omp(problem):
+    spams = pytest.importorskip("spams")
+    X, D = problem
+    ours = sparse_encode(X, D, algorithm="omp", n_nonzero_coefs=5, omp_rule="ormp")
+    theirs = spams.omp(np.asfortranarray(X.T), np.asfortranarray(D.T), L=5, numThreads=1).toarray().T
+    np.testing.assert_allclose(ours, theirs, atol=1e-8, rtol=0)
+    plain = sparse_encode(X, D, algorithm="omp", n_nonzero_coefs=5)
+    assert np.abs(plain - theirs).max() > 1e-3  # SPAMS' omp is not plain OMP
+
+
+def test_omp_rule_errors(problem):
+    X, D = problem
+    with pytest.raises(ValueError, match="omp_rule must be"):
+        sparse_encode(X, D, algorithm="omp", omp_rule="residual")
+    with pytest.raises(ValueError, match="no non-negative variant"):
+        sparse_encode(X, D, algorithm="omp", omp_rule="ormp", positive=True)
+    with pytest.raises(ValueError, match="applies to algorithm 'omp' only"):
+        sparse_encode(X, D, algorithm="lasso_lars", omp_rule="ormp")
+
+
 def test_nonnegative_omp_codes_are_nonnegative(problem):
     X, D = problem
     code = sparse_encode(X, D, algorithm="omp", n_nonzero_coefs=4, positive=True)

@@ -1,12 +1,13 @@
 //! Orthogonal Matching Pursuit against from-scratch references: greedy path,
 //! best-subset search, NNLS by enumeration, planted recovery, tolerance rule,
-//! thread-count independence and input errors.
+//! thread-count independence and input errors; order-recursive matching
+//! pursuit against its textbook definition and against OMP on image patches.
 
 use faer::prelude::*;
 use faer::Mat;
 use rand::Rng;
 use rand_distr::StandardNormal;
-use sparsecode::encode::omp::Omp;
+use sparsecode::encode::omp::{Omp, Ormp};
 use sparsecode::encode::{encode, Encoding};
 use sparsecode::{rng, Dictionary, Error};
 
@@ -76,6 +77,29 @@ fn reference_greedy(d: &Mat<f64>, x: &[f64], k: usize) -> Vec<(Vec<usize>, Vec<f
         for (f, r) in residual.iter_mut().enumerate() {
             *r = x[f] - support.iter().zip(&coef).map(|(&a, &c)| c * d[(a, f)]).sum::<f64>();
         }
+        path.push((support.clone(), coef, res));
+    }
+    path
+}
+
+/// ORMP the textbook way: at every step, re-fit by least squares with each
+/// candidate atom added and keep the one with the smallest residual (Chen,
+/// Billings & Luo 1989). Returns the supports and codes after 1, 2, ... steps.
+fn reference_ormp(d: &Mat<f64>, x: &[f64], k: usize) -> Vec<(Vec<usize>, Vec<f64>, f64)> {
+    let mut support: Vec<usize> = vec![];
+    let mut path = vec![];
+    for _ in 0..k {
+        let (best, coef, res) = (0..d.nrows())
+            .filter(|a| !support.contains(a))
+            .map(|a| {
+                let mut s = support.clone();
+                s.push(a);
+                let (coef, res) = least_squares(d, x, &s);
+                (a, coef, res)
+            })
+            .min_by(|p, q| p.2.total_cmp(&q.2))
+            .unwrap();
+        support.push(best);
         path.push((support.clone(), coef, res));
     }
     path
@@ -198,6 +222,121 @@ fn greedy_equals_best_subset_on_incoherent_dictionary() {
             .unwrap();
         assert_close(&code_row(&out, 0), &dense(2 * n, &best.0, &best.1), 1e-10, &format!("seed {seed}"));
         assert!((out.reports[0].residual_norm.powi(2) - best.2).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn ormp_path_matches_the_textbook_definition_on_tiny_problems() {
+    let mut differs = 0;
+    for seed in 0..30 {
+        // Atoms of unequal norms and correlated with each other, so that the
+        // two rules often disagree.
+        let mut d = gaussian(8, 5, 500 + seed);
+        for a in 0..8 {
+            for f in 0..5 {
+                d[(a, f)] = (0.5 + a as f64 * 0.3) * (d[(a, f)] + if f == 0 { 1.5 } else { 0.0 });
+            }
+        }
+        let x = gaussian(1, 5, 1500 + seed);
+        let dict = Dictionary::new(d.clone()).unwrap();
+        let path = reference_ormp(&d, &row(&x, 0), 4);
+        for k in 1..=4 {
+            let out = encode(&Ormp::with_n_nonzero(k), &dict, x.as_ref()).unwrap();
+            let (support, coef, res) = &path[k - 1];
+            assert_close(&code_row(&out, 0), &dense(8, support, coef), 1e-10, &format!("seed {seed}, k {k}"));
+            assert!((out.reports[0].residual_norm.powi(2) - res).abs() < 1e-10);
+            assert_eq!(out.reports[0].n_nonzero, k);
+            assert!(out.reports[0].converged);
+            let omp = encode(&Omp::with_n_nonzero(k), &dict, x.as_ref()).unwrap();
+            if k == 1 {
+                // No atom selected yet: both rules take the largest normalised correlation.
+                assert_close(&code_row(&out, 0), &code_row(&omp, 0), 1e-12, &format!("seed {seed}, first atom"));
+            } else if code_row(&omp, 0) != code_row(&out, 0) {
+                differs += 1;
+            }
+        }
+        // With the tolerance rule: the first step whose residual meets it.
+        let tol = path[2].2 * 1.000001;
+        let out = encode(&Ormp::with_tolerance(tol), &dict, x.as_ref()).unwrap();
+        let steps = path.iter().position(|p| p.2 <= tol).unwrap() + 1;
+        assert_eq!(out.reports[0].n_nonzero, steps, "seed {seed}");
+    }
+    assert!(differs > 10, "the rules agreed on all but {differs} codes: the test does not tell them apart");
+}
+
+/// 8x8 patches (mean removed) of the 256x256 test crops in the shared data
+/// folder, or `None` when it is absent.
+fn image_patches(n: usize, seed: u64) -> Option<Mat<f64>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/images/crops");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with("_256.npy"))
+        .collect();
+    files.sort();
+    let images: Vec<ndarray::Array2<f64>> = files.iter().filter_map(|f| ndarray_npy::read_npy(f).ok()).collect();
+    if images.is_empty() {
+        return None;
+    }
+    let mut r = rng::seeded(seed);
+    let mut x = Mat::zeros(n, 64);
+    for s in 0..n {
+        let im = &images[r.random_range(0..images.len())];
+        let (i, j) = (r.random_range(0..im.nrows() - 8), r.random_range(0..im.ncols() - 8));
+        let mean = (0..64).map(|f| im[(i + f / 8, j + f % 8)]).sum::<f64>() / 64.0;
+        for f in 0..64 {
+            x[(s, f)] = im[(i + f / 8, j + f % 8)] - mean;
+        }
+    }
+    Some(x)
+}
+
+#[test]
+fn ormp_fits_image_patches_better_than_omp() {
+    // Patches of the test images over a dictionary of other patches (as in
+    // bench/bench_encode.py); random data when the images are absent.
+    let (x, atoms) = match (image_patches(2000, 1), image_patches(400, 2)) {
+        (Some(x), Some(a)) => (x, a),
+        _ => (gaussian(2000, 64, 1), gaussian(400, 64, 2)),
+    };
+    let keep: Vec<usize> =
+        (0..atoms.nrows()).filter(|&i| (0..64).map(|f| atoms[(i, f)].powi(2)).sum::<f64>() > 1e-4).take(256).collect();
+    let dict = Dictionary::normalized(Mat::from_fn(keep.len(), 64, |i, f| atoms[(keep[i], f)])).unwrap();
+    let total_res = |out: &Encoding<f64>| out.reports.iter().map(|r| r.residual_norm.powi(2)).sum::<f64>();
+    let omp = encode(&Omp::with_n_nonzero(8), &dict, x.as_ref()).unwrap();
+    let ormp = encode(&Ormp::with_n_nonzero(8), &dict, x.as_ref()).unwrap();
+    assert!(ormp.reports.iter().all(|r| r.n_nonzero <= 8 && r.converged));
+    assert!(ormp.reports.iter().filter(|r| r.n_nonzero == 8).count() > 1900);
+    // Every code is the least-squares fit on its support.
+    let atoms_d = dict.atoms().to_owned();
+    for i in (0..x.nrows()).step_by(97) {
+        let code = code_row(&ormp, i);
+        let support: Vec<usize> = (0..code.len()).filter(|&k| code[k] != 0.0).collect();
+        let (coef, res) = least_squares(&atoms_d, &row(&x, i), &support);
+        assert_close(&support.iter().map(|&k| code[k]).collect::<Vec<_>>(), &coef, 1e-9, &format!("signal {i}"));
+        assert!((ormp.reports[i].residual_norm.powi(2) - res).abs() < 1e-9);
+    }
+    let (r_omp, r_ormp) = (total_res(&omp), total_res(&ormp));
+    assert!(r_ormp < 0.97 * r_omp, "ORMP residual energy {r_ormp} vs OMP {r_omp}");
+}
+
+#[test]
+fn ormp_codes_do_not_depend_on_the_thread_count() {
+    let d = unit_rows(gaussian(48, 24, 21));
+    let x = gaussian(600, 24, 22);
+    let dict = Dictionary::new(d).unwrap();
+    for ormp in [Ormp::with_n_nonzero(6), Ormp::with_tolerance(2.0)] {
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| encode(&ormp, &dict, x.as_ref()).unwrap())
+        };
+        let (one, two) = (run(1), run(2));
+        assert_eq!(one.reports, two.reports);
+        for i in 0..x.nrows() {
+            for k in 0..dict.n_atoms() {
+                assert_eq!(one.codes[(i, k)].to_bits(), two.codes[(i, k)].to_bits(), "{ormp:?} at ({i}, {k})");
+            }
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use sparsecode::encode::cd::CoordinateDescent;
 use sparsecode::encode::fista::Fista;
 use sparsecode::encode::lars::Lars;
 use sparsecode::encode::lasso::ElasticNet;
-use sparsecode::encode::omp::Omp;
+use sparsecode::encode::omp::{Omp, Ormp};
 use sparsecode::encode::threshold::Threshold;
 use sparsecode::encode::{encode_into, Encoder, Start};
 use sparsecode::{Dictionary, Float};
@@ -92,7 +92,7 @@ fn encode_any<'py, E: Encoder<f32> + Encoder<f64>>(
 }
 
 /// `encode(x, dictionary, algorithm, *, n_nonzero=None, alpha=None, l2=0.0,
-/// positive=False, max_iter=1000, tol=None, init=None, n_jobs=1)`
+/// positive=False, max_iter=1000, tol=None, init=None, n_jobs=1, omp_rule="correlation")`
 ///
 /// Codes the rows of `x` over the rows of `dictionary` (both 2-D float32 or
 /// both float64 numpy arrays, any strides) and returns `(codes, n_iter,
@@ -105,8 +105,11 @@ fn encode_any<'py, E: Encoder<f32> + Encoder<f64>>(
 /// `lasso_cd`, `fista` (penalty `alpha`, elastic-net term `l2`), `lars` (the
 /// LARS path stopped at `n_nonzero` atoms), `threshold` (soft, at `alpha`),
 /// `hard_threshold` (at `alpha`); `positive` makes every one non-negative.
+/// `omp_rule` picks OMP's next atom: `correlation` (OMP, scikit-learn's
+/// codes) or `ormp` (order-recursive matching pursuit, SPAMS' `omp`; no
+/// non-negative variant).
 #[pyfunction]
-#[pyo3(signature = (x, dictionary, algorithm, *, n_nonzero=None, alpha=None, l2=0.0, positive=false, max_iter=1000, tol=None, init=None, n_jobs=1))]
+#[pyo3(signature = (x, dictionary, algorithm, *, n_nonzero=None, alpha=None, l2=0.0, positive=false, max_iter=1000, tol=None, init=None, n_jobs=1, omp_rule="correlation"))]
 #[allow(clippy::too_many_arguments)]
 pub fn encode<'py>(
     py: Python<'py>,
@@ -121,12 +124,25 @@ pub fn encode<'py>(
     tol: Option<f64>,
     init: Option<&Bound<'py, PyAny>>,
     n_jobs: usize,
+    omp_rule: &str,
 ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    if algorithm != "omp" && omp_rule != "correlation" {
+        return Err(PyValueError::new_err(format!("omp_rule applies to algorithm 'omp' only, not {algorithm:?}")));
+    }
     let required =
         |value: Option<f64>| value.ok_or_else(|| PyValueError::new_err(format!("algorithm '{algorithm}' needs alpha")));
     let penalty = || -> PyResult<ElasticNet> { Ok(ElasticNet::lasso(required(alpha)?).with_l2(l2).nonneg(positive)) };
     match algorithm {
-        "omp" => encode_any(py, &Omp { n_nonzero, tolerance: alpha, nonneg: positive }, x, dictionary, init, n_jobs),
+        "omp" => match omp_rule {
+            "correlation" => {
+                encode_any(py, &Omp { n_nonzero, tolerance: alpha, nonneg: positive }, x, dictionary, init, n_jobs)
+            }
+            "ormp" if positive => Err(PyValueError::new_err(
+                "omp_rule='ormp' has no non-negative variant: use positive=False or omp_rule='correlation'",
+            )),
+            "ormp" => encode_any(py, &Ormp { n_nonzero, tolerance: alpha }, x, dictionary, init, n_jobs),
+            other => Err(PyValueError::new_err(format!("omp_rule must be 'correlation' or 'ormp', got {other:?}"))),
+        },
         "lasso_lars" => encode_any(py, &Lars::new(penalty()?), x, dictionary, init, n_jobs),
         "lars" => {
             let n = n_nonzero.ok_or_else(|| PyValueError::new_err("algorithm 'lars' needs n_nonzero_coefs"))?;

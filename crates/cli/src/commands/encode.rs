@@ -17,7 +17,7 @@ use sparsecode::encode::fista::Fista;
 use sparsecode::encode::lars::Lars;
 use sparsecode::encode::lasso::ElasticNet;
 use sparsecode::encode::method::Method;
-use sparsecode::encode::omp::Omp;
+use sparsecode::encode::omp::{Omp, Ormp};
 use sparsecode::encode::threshold::Threshold;
 use sparsecode::encode::{SignalReport, Start};
 use sparsecode::{Dictionary, Float};
@@ -30,7 +30,7 @@ pub const CHUNK: usize = 4096;
 /// The encoders `--method` chooses from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MethodName {
-    /// Orthogonal Matching Pursuit (l0): --n-nonzero and/or --tol.
+    /// Orthogonal Matching Pursuit (l0): --n-nonzero and/or --tol [--rule].
     Omp,
     /// Exact Lasso / elastic net by the LARS homotopy: --lambda [--l2, --n-nonzero].
     Lars,
@@ -53,6 +53,19 @@ impl MethodName {
             MethodName::Threshold => "threshold",
         }
     }
+}
+
+/// How OMP picks the next atom (`--rule`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OmpRule {
+    /// The atom most correlated with the residual, |<r, d>| / ||d||: plain OMP,
+    /// the same codes as scikit-learn's orthogonal_mp.
+    Correlation,
+    /// Order-recursive matching pursuit: the atom whose addition leaves the
+    /// smallest least-squares residual, <r, d>^2 / ||d - P d||^2 (P: projection
+    /// on the atoms already chosen). Same cost, usually a lower residual with
+    /// the same number of atoms; what SPAMS' omp computes.
+    Ormp,
 }
 
 /// The precision to compute in.
@@ -94,6 +107,9 @@ pub struct Args {
     /// max(1, n_features / 10)). lars: stop the path at this many atoms.
     #[arg(long, value_name = "K")]
     pub n_nonzero: Option<usize>,
+    /// omp: how the next atom is chosen (default: correlation).
+    #[arg(long, value_enum, value_name = "RULE")]
+    pub rule: Option<OmpRule>,
     /// omp: stop once ||x - z D||^2 <= TOL. cd, fista: relative duality-gap
     /// tolerance (default 1e-6).
     #[arg(long, value_name = "TOL", allow_negative_numbers = true)]
@@ -138,8 +154,8 @@ fn required_lambda(args: &Args) -> anyhow::Result<f64> {
         .with_context(|| format!("--method {} needs --lambda (the weight of the l1 penalty)", args.method.name()))
 }
 
-/// The OMP encoder the flags describe.
-fn omp_from_args(args: &Args) -> anyhow::Result<Omp> {
+/// The OMP (or ORMP) encoder the flags describe.
+fn omp_from_args(args: &Args) -> anyhow::Result<Method> {
     refuse_unused(
         args.method,
         &[
@@ -149,7 +165,13 @@ fn omp_from_args(args: &Args) -> anyhow::Result<Omp> {
             ("--max-iter", args.max_iter.is_some()),
         ],
     )?;
-    Ok(Omp { n_nonzero: args.n_nonzero, tolerance: args.tol, nonneg: args.nonneg })
+    Ok(match args.rule.unwrap_or(OmpRule::Correlation) {
+        OmpRule::Correlation => Omp { n_nonzero: args.n_nonzero, tolerance: args.tol, nonneg: args.nonneg }.into(),
+        OmpRule::Ormp if args.nonneg => {
+            bail!("--rule ormp has no non-negative variant; drop --nonneg or use --rule correlation")
+        }
+        OmpRule::Ormp => Ormp { n_nonzero: args.n_nonzero, tolerance: args.tol }.into(),
+    })
 }
 
 /// The penalty of the Lasso methods: `--lambda`, `--l2`, `--nonneg`.
@@ -162,6 +184,7 @@ fn lars_from_args(args: &Args) -> anyhow::Result<Lars> {
     refuse_unused(
         args.method,
         &[
+            ("--rule", args.rule.is_some()),
             ("--tol", args.tol.is_some()),
             ("--threshold", args.threshold.is_some()),
             ("--max-iter", args.max_iter.is_some()),
@@ -178,7 +201,11 @@ fn lars_from_args(args: &Args) -> anyhow::Result<Lars> {
 fn cd_from_args(args: &Args) -> anyhow::Result<CoordinateDescent> {
     refuse_unused(
         args.method,
-        &[("--n-nonzero", args.n_nonzero.is_some()), ("--threshold", args.threshold.is_some())],
+        &[
+            ("--rule", args.rule.is_some()),
+            ("--n-nonzero", args.n_nonzero.is_some()),
+            ("--threshold", args.threshold.is_some()),
+        ],
     )?;
     let mut cd = CoordinateDescent::new(penalty_from_args(args)?);
     if let Some(tol) = args.tol {
@@ -194,7 +221,11 @@ fn cd_from_args(args: &Args) -> anyhow::Result<CoordinateDescent> {
 fn fista_from_args(args: &Args) -> anyhow::Result<Fista> {
     refuse_unused(
         args.method,
-        &[("--n-nonzero", args.n_nonzero.is_some()), ("--threshold", args.threshold.is_some())],
+        &[
+            ("--rule", args.rule.is_some()),
+            ("--n-nonzero", args.n_nonzero.is_some()),
+            ("--threshold", args.threshold.is_some()),
+        ],
     )?;
     let mut fista = Fista::new(penalty_from_args(args)?);
     if let Some(tol) = args.tol {
@@ -211,6 +242,7 @@ fn threshold_from_args(args: &Args) -> anyhow::Result<Threshold> {
     refuse_unused(
         args.method,
         &[
+            ("--rule", args.rule.is_some()),
             ("--n-nonzero", args.n_nonzero.is_some()),
             ("--tol", args.tol.is_some()),
             ("--l2", args.l2.is_some()),
@@ -229,7 +261,7 @@ fn threshold_from_args(args: &Args) -> anyhow::Result<Threshold> {
 /// The core encoder the flags describe.
 pub fn method_from_args(args: &Args) -> anyhow::Result<Method> {
     Ok(match args.method {
-        MethodName::Omp => omp_from_args(args)?.into(),
+        MethodName::Omp => omp_from_args(args)?,
         MethodName::Lars => lars_from_args(args)?.into(),
         MethodName::Cd => cd_from_args(args)?.into(),
         MethodName::Fista => fista_from_args(args)?.into(),

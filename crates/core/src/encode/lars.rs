@@ -11,7 +11,12 @@
 //! solution). Everything runs on the Gram matrix: correlations are updated as
 //! `c <- c - gamma G[:, A] w` and never recomputed from a residual; `G_AA` is
 //! factorised by [`GrowingCholesky`], grown and shrunk one atom at a time.
-//! This is what SPAMS' `lasso` does.
+//! This is what SPAMS' `lasso` does. A step is a few contiguous vector passes
+//! over the atoms: the rate `G[:, A] w`, one contiguous Gram column at a time,
+//! the search for the entering atom with one running minimum per vector lane
+//! (candidates compared as fractions, without divisions), the update of the
+//! correlations; they run on AVX2 where the CPU has it
+//! ([`crate::linalg::has_avx2`]).
 //!
 //! With `l2 > 0` the path is that of `G + l2 I` (the elastic net); with
 //! `nonneg` it is the positive Lasso (Efron et al. 2004, sec. 3.4): only
@@ -28,7 +33,7 @@
 
 use super::lasso::{gram_col, ElasticNet, PenaltyScalars};
 use super::{Encoder, Signal, SolveStatus};
-use crate::linalg::GrowingCholesky;
+use crate::linalg::{has_avx2, GrowingCholesky};
 use crate::{validate, Dictionary, Float, Result};
 
 /// The LARS-Lasso homotopy encoder (see the [module](self) documentation).
@@ -70,9 +75,9 @@ pub struct LarsWorkspace<T> {
     rate: Vec<T>,
     /// Correlations `D x - (G + l2 I) z`.
     corr: Vec<T>,
-    in_active: Vec<bool>,
-    /// Atoms that are numerically dependent on the active ones.
-    excluded: Vec<bool>,
+    /// 1 where an atom may enter, 0 where it is active or numerically
+    /// dependent on the active ones (as a float, for the vectorised search).
+    open: Vec<T>,
 }
 
 enum Event {
@@ -106,8 +111,7 @@ impl<T: Float> Encoder<T> for Lars {
             direction: Vec::with_capacity(capacity),
             rate: vec![T::zero(); n],
             corr: vec![T::zero(); n],
-            in_active: vec![false; n],
-            excluded: vec![false; n],
+            open: vec![T::one(); n],
         }
     }
 
@@ -118,7 +122,26 @@ impl<T: Float> Encoder<T> for Lars {
         code: &mut [T],
         ws: &mut LarsWorkspace<T>,
     ) -> SolveStatus {
-        lars_path(&self.penalty.scalars(), self.max_nonzero, dict, signal.dx, code, ws)
+        let p = self.penalty.scalars();
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx2")]
+            unsafe fn avx2<T: Float>(
+                p: &PenaltyScalars<T>,
+                max_nonzero: Option<usize>,
+                dict: &Dictionary<T>,
+                dx: &[T],
+                code: &mut [T],
+                ws: &mut LarsWorkspace<T>,
+            ) -> SolveStatus {
+                lars_path(p, max_nonzero, dict, dx, code, ws)
+            }
+            if has_avx2() {
+                // SAFETY: the CPU supports AVX2.
+                return unsafe { avx2(&p, self.max_nonzero, dict, signal.dx, code, ws) };
+            }
+        }
+        lars_path(&p, self.max_nonzero, dict, signal.dx, code, ws)
     }
 
     fn penalty(&self, code: &[T]) -> T {
@@ -126,6 +149,9 @@ impl<T: Float> Encoder<T> for Lars {
     }
 }
 
+/// The LARS-Lasso path for one signal (see the [module](self) docs), compiled
+/// into its caller so that the AVX2 twin vectorises the sweeps.
+#[inline(always)]
 fn lars_path<T: Float>(
     p: &PenaltyScalars<T>,
     max_nonzero: Option<usize>,
@@ -140,8 +166,7 @@ fn lars_path<T: Float>(
     ws.chol.clear();
     ws.active.clear();
     ws.signs.clear();
-    ws.in_active.fill(false);
-    ws.excluded.fill(false);
+    ws.open.fill(T::one());
     ws.corr.copy_from_slice(dx);
     let max_nonzero = max_nonzero.unwrap_or(usize::MAX);
 
@@ -166,7 +191,7 @@ fn lars_path<T: Float>(
     while steps < max_steps {
         if let Some(j) = pending.take() {
             if !add_atom(p, gram, j, ws) {
-                ws.excluded[j] = true;
+                ws.open[j] = T::zero();
             }
         }
         if ws.active.is_empty() {
@@ -177,36 +202,30 @@ fn lars_path<T: Float>(
         ws.direction.clear();
         ws.direction.extend_from_slice(&ws.signs);
         ws.chol.solve_in_place(&mut ws.direction);
-        ws.rate.fill(T::zero());
-        for (&i, &w) in ws.active.iter().zip(&ws.direction) {
-            for (r, &g) in ws.rate.iter_mut().zip(gram_col(gram, i)) {
-                *r += w * g;
+
+        // The rate of every correlation and the first atom to enter, in one
+        // sweep; the atom that just left is held out and checked alone.
+        let held = just_left.map(|(i, _)| std::mem::replace(&mut ws.open[i], T::zero()));
+        let sweep = EntrySweep { level, nonneg: p.nonneg, reach: level - p.lambda };
+        let mut best = sweep.run(gram, &ws.active, &ws.direction, &ws.open, &ws.corr, &mut ws.rate);
+        if let (Some((i, sign)), Some(open)) = (just_left, held) {
+            ws.open[i] = open;
+            let (c, a) = (ws.corr[i], ws.rate[i]);
+            // Only on the side opposite to the one it left from.
+            if sign <= T::zero() {
+                best.offer_one(i, (level - c).max(T::zero()), T::one() - a);
             }
+            if !p.nonneg && sign >= T::zero() {
+                best.offer_one(i, (level + c).max(T::zero()), T::one() + a);
+            }
+        }
+        for (&i, &w) in ws.active.iter().zip(&ws.direction) {
             ws.rate[i] += p.l2 * w;
         }
-
-        // The next event: lambda is reached, an atom enters, or one leaves.
-        let mut gamma = level - p.lambda;
-        let mut event = Event::Reached;
-        for j in 0..n {
-            if ws.in_active[j] || ws.excluded[j] {
-                continue;
-            }
-            let (c, a) = (ws.corr[j], ws.rate[j]);
-            let left_side = match just_left {
-                Some((i, sign)) if i == j => sign,
-                _ => T::zero(),
-            };
-            // c_j - g a_j = level - g  (positive side) or  -(level - g)  (negative side).
-            if left_side <= T::zero() && sooner(level - c, T::one() - a, gamma) {
-                gamma = (level - c).max(T::zero()) / (T::one() - a);
-                event = Event::Enter(j);
-            }
-            if !p.nonneg && left_side >= T::zero() && sooner(level + c, T::one() + a, gamma) {
-                gamma = (level + c).max(T::zero()) / (T::one() + a);
-                event = Event::Enter(j);
-            }
-        }
+        let (mut gamma, mut event) = match best.winner() {
+            Some((j, num, den)) => (num / den, Event::Enter(j)),
+            None => (level - p.lambda, Event::Reached),
+        };
         for (pos, (&i, &w)) in ws.active.iter().zip(&ws.direction).enumerate() {
             let z = code[i];
             // Only a coefficient moving towards zero can cross it.
@@ -236,7 +255,7 @@ fn lars_path<T: Float>(
                 let i = ws.active.remove(pos);
                 let sign = ws.signs.remove(pos);
                 ws.chol.remove(pos);
-                ws.in_active[i] = false;
+                ws.open[i] = T::one();
                 code[i] = T::zero();
                 just_left = Some((i, sign));
             }
@@ -245,16 +264,159 @@ fn lars_path<T: Float>(
     SolveStatus { n_iter: steps, converged: false }
 }
 
-/// Whether `numerator - g denominator` reaches zero at some `g` in
-/// `[0, gamma)`, tested without a division (this loop over every atom is the
-/// hot spot of the path). A numerator made slightly negative by rounding
-/// means the event is due now.
-#[inline(always)]
-fn sooner<T: Float>(numerator: T, denominator: T, gamma: T) -> bool {
-    denominator > T::zero() && numerator.max(T::zero()) < gamma * denominator
+/// Atoms per chunk of the vectorised sweep, each with its own running minimum.
+const LANES: usize = 8;
+
+/// The search for the next atom to enter (Efron et al. 2004, eq. 2.13):
+/// with correlations `c_j` and rates `a_j`, an inactive atom's correlation
+/// reaches the active level `level - g` at `g = (level - c_j) / (1 - a_j)`
+/// (positive side) or `(level + c_j) / (1 + a_j)` (negative side), where
+/// those are positive; the smallest `g` below `reach = level - lambda` wins.
+struct EntrySweep<T> {
+    level: T,
+    nonneg: bool,
+    reach: T,
+}
+
+impl<T: Float> EntrySweep<T> {
+    /// Computes `rate = G[:, A] w` for every atom (one contiguous Gram column
+    /// at a time) and returns the running
+    /// minima of the entry steps over the atoms with `open_j = 1`.
+    #[inline(always)]
+    fn run(
+        &self,
+        gram: faer::MatRef<'_, T>,
+        active: &[usize],
+        w: &[T],
+        open: &[T],
+        corr: &[T],
+        rate: &mut [T],
+    ) -> Entry<T> {
+        if self.nonneg {
+            self.run_sides::<false>(gram, active, w, open, corr, rate)
+        } else {
+            self.run_sides::<true>(gram, active, w, open, corr, rate)
+        }
+    }
+
+    /// [`EntrySweep::run`], with or without the negative side.
+    #[inline(always)]
+    fn run_sides<const BOTH: bool>(
+        &self,
+        gram: faer::MatRef<'_, T>,
+        active: &[usize],
+        w: &[T],
+        open: &[T],
+        corr: &[T],
+        rate: &mut [T],
+    ) -> Entry<T> {
+        let n = rate.len();
+        // The rate, one column of G[:, A] at a time (the same sums, in the
+        // same order, as an element-wise loop).
+        rate.fill(T::zero());
+        for (&i, &wi) in active.iter().zip(w) {
+            for (r, &g) in rate.iter_mut().zip(gram_col(gram, i)) {
+                *r += wi * g;
+            }
+        }
+        let mut best = Entry::new(self.reach);
+        let (mut num, mut den, mut arg) = (best.num, best.den, best.arg);
+        let offsets = best.offsets;
+        let body = n - n % LANES;
+        for base in (0..body).step_by(LANES) {
+            let acc: &[T; LANES] = rate[base..base + LANES].try_into().expect("LANES");
+            let c: &[T; LANES] = corr[base..base + LANES].try_into().expect("LANES");
+            let o: &[T; LANES] = open[base..base + LANES].try_into().expect("LANES");
+            let start = T::of(base as f64);
+            // Each lane's candidate: the sooner of its two sides, or
+            // `(reach, 1)`, which never beats a lane strictly, when neither
+            // side can enter.
+            let (mut cn, mut cd): ([T; LANES], [T; LANES]) = (
+                std::array::from_fn(|q| (self.level - c[q]).max(T::zero())),
+                std::array::from_fn(|q| T::one() - acc[q]),
+            );
+            let ok: [bool; LANES] = std::array::from_fn(|q| (o[q] > T::zero()) & (cd[q] > T::zero()));
+            cn = std::array::from_fn(|q| if ok[q] { cn[q] } else { self.reach });
+            cd = std::array::from_fn(|q| if ok[q] { cd[q] } else { T::one() });
+            if BOTH {
+                let n2: [T; LANES] = std::array::from_fn(|q| (self.level + c[q]).max(T::zero()));
+                let d2: [T; LANES] = std::array::from_fn(|q| T::one() + acc[q]);
+                let take: [bool; LANES] =
+                    std::array::from_fn(|q| (o[q] > T::zero()) & (d2[q] > T::zero()) & (n2[q] * cd[q] < cn[q] * d2[q]));
+                cn = std::array::from_fn(|q| if take[q] { n2[q] } else { cn[q] });
+                cd = std::array::from_fn(|q| if take[q] { d2[q] } else { cd[q] });
+            }
+            let better: [bool; LANES] = std::array::from_fn(|q| cn[q] * den[q] < num[q] * cd[q]);
+            num = std::array::from_fn(|q| if better[q] { cn[q] } else { num[q] });
+            den = std::array::from_fn(|q| if better[q] { cd[q] } else { den[q] });
+            arg = std::array::from_fn(|q| if better[q] { start + offsets[q] } else { arg[q] });
+        }
+        (best.num, best.den, best.arg) = (num, den, arg);
+        for j in body..n {
+            let acc = rate[j];
+            if open[j] > T::zero() {
+                let c = corr[j];
+                best.offer_one(j, (self.level - c).max(T::zero()), T::one() - acc);
+                if BOTH {
+                    best.offer_one(j, (self.level + c).max(T::zero()), T::one() + acc);
+                }
+            }
+        }
+        best
+    }
+}
+
+/// Running minima of `num / den` per lane (the entry step and its atom, as a
+/// float so that every update is a vector blend; `-1`: none).
+struct Entry<T> {
+    num: [T; LANES],
+    den: [T; LANES],
+    arg: [T; LANES],
+    offsets: [T; LANES],
+}
+
+impl<T: Float> Entry<T> {
+    fn new(reach: T) -> Self {
+        Self {
+            num: [reach; LANES],
+            den: [T::one(); LANES],
+            arg: [-T::one(); LANES],
+            offsets: std::array::from_fn(|q| T::of(q as f64)),
+        }
+    }
+
+    /// One side of atom `j` in its lane (the leftover atoms of a sweep, and
+    /// the atom that just left); it must beat the lane strictly.
+    fn offer_one(&mut self, j: usize, num: T, den: T) {
+        let q = j % LANES;
+        if den > T::zero() && num * self.den[q] < self.num[q] * den {
+            (self.num[q], self.den[q], self.arg[q]) = (num, den, T::of(j as f64));
+        }
+    }
+
+    /// The smallest step over the lanes, `(atom, num, den)`, the smallest
+    /// atom on ties; `None` when no atom enters before `reach`.
+    fn winner(&self) -> Option<(usize, T, T)> {
+        let mut winner: Option<usize> = None;
+        for l in 0..LANES {
+            if self.arg[l] < T::zero() {
+                continue;
+            }
+            let beats = |w: usize| {
+                let lhs = self.num[l] * self.den[w];
+                let rhs = self.num[w] * self.den[l];
+                lhs < rhs || (lhs == rhs && self.arg[l] < self.arg[w])
+            };
+            if winner.is_none_or(beats) {
+                winner = Some(l);
+            }
+        }
+        winner.map(|l| (self.arg[l].as_f64() as usize, self.num[l], self.den[l]))
+    }
 }
 
 /// Moves the active coefficients by `gamma w` and the correlations by `-gamma rate`.
+#[inline(always)]
 fn advance<T: Float>(gamma: T, code: &mut [T], ws: &mut LarsWorkspace<T>) {
     for (&i, &w) in ws.active.iter().zip(&ws.direction) {
         code[i] += gamma * w;
@@ -280,7 +442,7 @@ fn add_atom<T: Float>(p: &PenaltyScalars<T>, gram: faer::MatRef<'_, T>, j: usize
     }
     ws.active.push(j);
     ws.signs.push(if ws.corr[j] >= T::zero() { T::one() } else { -T::one() });
-    ws.in_active[j] = true;
+    ws.open[j] = T::zero();
     true
 }
 

@@ -10,7 +10,7 @@
 //! use sparsecode::Dictionary;
 //! let d = Dictionary::new(faer::mat![[1.0, 0.0], [0.0, 1.0]]).unwrap();
 //! let x = faer::mat![[3.0, 0.5]];
-//! for method in [Method::omp(1), Method::lars(1.0), Method::cd(1.0), Method::fista(1.0), Method::threshold(1.0)] {
+//! for method in [Method::omp(1), Method::ormp(1), Method::lars(1.0), Method::cd(1.0), Method::fista(1.0), Method::threshold(1.0)] {
 //!     let out = method.encode(&d, x.as_ref()).unwrap();
 //!     assert_eq!(out.reports[0].n_nonzero, 1, "{}", method.name());
 //! }
@@ -20,7 +20,7 @@ use super::cd::CoordinateDescent;
 use super::fista::Fista;
 use super::lars::Lars;
 use super::lasso::ElasticNet;
-use super::omp::Omp;
+use super::omp::{Omp, Ormp};
 use super::threshold::Threshold;
 use super::{encode, encode_into, Encoder, Encoding, SignalReport, Start};
 use crate::{Dictionary, Float, Result};
@@ -31,6 +31,8 @@ use faer::{MatMut, MatRef};
 pub enum Method {
     /// Orthogonal Matching Pursuit (l0).
     Omp(Omp),
+    /// Order-recursive matching pursuit (l0, selection by the re-fitted residual).
+    Ormp(Ormp),
     /// LARS-Lasso homotopy (exact Lasso / elastic net).
     Lars(Lars),
     /// Coordinate descent (Lasso / elastic net, warm-startable).
@@ -46,6 +48,7 @@ macro_rules! dispatch {
     ($method:expr, $encoder:ident => $body:expr) => {
         match $method {
             Method::Omp($encoder) => $body,
+            Method::Ormp($encoder) => $body,
             Method::Lars($encoder) => $body,
             Method::Cd($encoder) => $body,
             Method::Fista($encoder) => $body,
@@ -58,6 +61,11 @@ impl Method {
     /// OMP with at most `n_nonzero` atoms per signal.
     pub fn omp(n_nonzero: usize) -> Self {
         Method::Omp(Omp::with_n_nonzero(n_nonzero))
+    }
+
+    /// ORMP with at most `n_nonzero` atoms per signal.
+    pub fn ormp(n_nonzero: usize) -> Self {
+        Method::Ormp(Ormp::with_n_nonzero(n_nonzero))
     }
 
     /// LARS-Lasso at `lambda`.
@@ -80,10 +88,11 @@ impl Method {
         Method::Threshold(Threshold::soft(lambda))
     }
 
-    /// A short lower-case name: `omp`, `lars`, `cd`, `fista` or `threshold`.
+    /// A short lower-case name: `omp`, `ormp`, `lars`, `cd`, `fista` or `threshold`.
     pub fn name(&self) -> &'static str {
         match self {
             Method::Omp(_) => "omp",
+            Method::Ormp(_) => "ormp",
             Method::Lars(_) => "lars",
             Method::Cd(_) => "cd",
             Method::Fista(_) => "fista",
@@ -123,6 +132,12 @@ impl Method {
 impl From<Omp> for Method {
     fn from(e: Omp) -> Self {
         Method::Omp(e)
+    }
+}
+
+impl From<Ormp> for Method {
+    fn from(e: Ormp) -> Self {
+        Method::Ormp(e)
     }
 }
 
@@ -166,15 +181,16 @@ mod tests {
     fn dispatch_gives_what_the_generic_driver_gives() {
         let (d, x) = problem();
         let pen = ElasticNet::lasso(0.4).with_l2(0.1);
-        let cases: [(Method, Encoding<f64>); 5] = [
+        let cases: [(Method, Encoding<f64>); 6] = [
             (Method::omp(3), encode(&Omp::with_n_nonzero(3), &d, x.as_ref()).unwrap()),
+            (Method::ormp(3), encode(&Ormp::with_n_nonzero(3), &d, x.as_ref()).unwrap()),
             (Lars::new(pen).into(), encode(&Lars::new(pen), &d, x.as_ref()).unwrap()),
             (CoordinateDescent::new(pen).into(), encode(&CoordinateDescent::new(pen), &d, x.as_ref()).unwrap()),
             (Fista::new(pen).into(), encode(&Fista::new(pen), &d, x.as_ref()).unwrap()),
             (Threshold::hard(0.5).into(), encode(&Threshold::hard(0.5), &d, x.as_ref()).unwrap()),
         ];
         let names: Vec<_> = cases.iter().map(|(m, _)| m.name()).collect();
-        assert_eq!(names, ["omp", "lars", "cd", "fista", "threshold"]);
+        assert_eq!(names, ["omp", "ormp", "lars", "cd", "fista", "threshold"]);
         for (method, direct) in cases {
             let out = method.encode(&d, x.as_ref()).unwrap();
             assert!(out.codes == direct.codes, "{}", method.name());

@@ -192,17 +192,80 @@ pub fn encode_into<T: Float, E: Encoder<T>>(
 
 struct BlockBuffers<T> {
     dx: Mat<T>,
+    /// The codes of a block, one column per signal, when the output rows are
+    /// not contiguous (column-major codes).
     z: Mat<T>,
     residual: Vec<T>,
+    /// Positions of the non-zeros of a code.
+    nonzeros: Vec<usize>,
 }
 
 impl<T: Float> BlockBuffers<T> {
     fn new(n_atoms: usize, n_features: usize) -> Self {
-        Self { dx: Mat::zeros(n_atoms, BLOCK), z: Mat::zeros(n_atoms, BLOCK), residual: vec![T::zero(); n_features] }
+        Self {
+            dx: Mat::zeros(n_atoms, BLOCK),
+            z: Mat::zeros(n_atoms, BLOCK),
+            residual: vec![T::zero(); n_features],
+            nonzeros: Vec::with_capacity(n_atoms),
+        }
     }
 }
 
+/// Independent partial sums in [`sum_of_squares`]: a fixed summation order
+/// (the result does not depend on the machine or the thread count) that the
+/// compiler can vectorise.
+const SUM_LANES: usize = 8;
+
+/// `sum_i v_i^2` with [`SUM_LANES`] partial sums, in the precision `A`.
+#[inline(always)]
+fn sum_of_squares<T: Float, A: Float>(v: impl Iterator<Item = T>, convert: impl Fn(T) -> A) -> A {
+    let mut acc = [A::zero(); SUM_LANES];
+    for (i, x) in v.enumerate() {
+        let x = convert(x);
+        acc[i % SUM_LANES] += x * x;
+    }
+    acc.iter().fold(A::zero(), |s, &a| s + a)
+}
+
+/// [`encode_block_body`], compiled for AVX2 where the CPU has it (see
+/// [`crate::linalg::has_avx2`]): the per-signal bookkeeping (norms,
+/// residuals) and every encoder call the compiler inlines run on wide vectors.
 fn encode_block<T: Float, E: Encoder<T>>(
+    encoder: &E,
+    dict: &Dictionary<T>,
+    xb: MatRef<'_, T>,
+    zblock: MatMut<'_, T>,
+    start: Start,
+    ws: &mut E::Workspace,
+    buf: &mut BlockBuffers<T>,
+) -> Vec<SignalReport> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2<T: Float, E: Encoder<T>>(
+            encoder: &E,
+            dict: &Dictionary<T>,
+            xb: MatRef<'_, T>,
+            zblock: MatMut<'_, T>,
+            start: Start,
+            ws: &mut E::Workspace,
+            buf: &mut BlockBuffers<T>,
+        ) -> Vec<SignalReport> {
+            encode_block_body(encoder, dict, xb, zblock, start, ws, buf)
+        }
+        if crate::linalg::has_avx2() {
+            // SAFETY: the CPU supports AVX2.
+            return unsafe { avx2(encoder, dict, xb, zblock, start, ws, buf) };
+        }
+    }
+    encode_block_body(encoder, dict, xb, zblock, start, ws, buf)
+}
+
+/// Codes the signals `xb` into the rows of `zblock`: one GEMM for `D x`, then
+/// each signal in turn. Codes are written straight into the output rows when
+/// those are contiguous, else into a buffer copied out at the end.
+#[inline(always)]
+fn encode_block_body<T: Float, E: Encoder<T>>(
     encoder: &E,
     dict: &Dictionary<T>,
     xb: MatRef<'_, T>,
@@ -214,42 +277,54 @@ fn encode_block<T: Float, E: Encoder<T>>(
     let len = xb.nrows();
     let mut dx = buf.dx.as_mut().subcols_mut(0, len);
     crate::linalg::gemm(dx.as_mut(), Accum::Replace, dict.atoms(), xb.transpose(), Par::Seq);
-    let mut z = buf.z.as_mut().subcols_mut(0, len);
-    match start {
-        Start::Zero => z.fill(T::zero()),
-        Start::Warm => z.copy_from(zblock.as_ref().transpose()),
+    let direct = zblock.col_stride() == 1;
+    if !direct {
+        let mut z = buf.z.as_mut().subcols_mut(0, len);
+        match start {
+            Start::Zero => z.fill(T::zero()),
+            Start::Warm => z.copy_from(zblock.as_ref().transpose()),
+        }
     }
     let columns = dict.atom_columns();
     let mut reports = Vec::with_capacity(len);
     for j in 0..len {
         let xj = xb.row(j).transpose();
-        let norm_sq = xj.iter().fold(T::zero(), |s, &v| s + v * v);
+        let norm_sq = sum_of_squares(xj.iter().copied(), |v| v);
         let dxj = buf.dx.col_as_slice(j);
-        let zj = buf.z.col_as_slice_mut(j);
+        let zj = if direct {
+            let row = zblock.as_mut().row_mut(j).try_as_row_major_mut().expect("column stride 1").as_slice_mut();
+            if start == Start::Zero {
+                row.fill(T::zero());
+            }
+            row
+        } else {
+            buf.z.col_as_slice_mut(j)
+        };
         let status = encoder.encode_one(dict, &Signal { x: xj, dx: dxj, norm_sq }, zj, ws);
         // Residual x - D^T z from the non-zeros only.
+        buf.nonzeros.clear();
+        buf.nonzeros.extend(zj.iter().enumerate().filter(|(_, &c)| c != T::zero()).map(|(k, _)| k));
         for (r, &v) in buf.residual.iter_mut().zip(xj.iter()) {
             *r = v;
         }
-        let mut n_nonzero = 0;
-        for (k, &c) in zj.iter().enumerate() {
-            if c != T::zero() {
-                n_nonzero += 1;
-                let atom = columns.col(k).try_as_col_major().expect("atom_columns() is an owned column-major Mat");
-                for (r, &a) in buf.residual.iter_mut().zip(atom.as_slice()) {
-                    *r -= c * a;
-                }
+        for &k in &buf.nonzeros {
+            let c = zj[k];
+            let atom = columns.col(k).try_as_col_major().expect("atom_columns() is an owned column-major Mat");
+            for (r, &a) in buf.residual.iter_mut().zip(atom.as_slice()) {
+                *r -= c * a;
             }
         }
-        let res_sq = buf.residual.iter().fold(0.0, |s, &r| s + r.as_f64() * r.as_f64());
+        let res_sq = sum_of_squares(buf.residual.iter().copied(), |r| r.as_f64());
         reports.push(SignalReport {
             residual_norm: res_sq.sqrt(),
             objective: 0.5 * res_sq + encoder.penalty(zj).as_f64(),
-            n_nonzero,
+            n_nonzero: buf.nonzeros.len(),
             n_iter: status.n_iter,
             converged: status.converged,
         });
     }
-    zblock.copy_from(buf.z.as_ref().subcols(0, len).transpose());
+    if !direct {
+        zblock.copy_from(buf.z.as_ref().subcols(0, len).transpose());
+    }
     reports
 }

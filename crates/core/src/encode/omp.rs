@@ -5,15 +5,33 @@
 //! squares, repeat. Batch-OMP (Rubinstein, Zibulevsky & Elad, "Efficient
 //! implementation of the K-SVD algorithm using Batch Orthogonal Matching
 //! Pursuit", Technion CS-2008-08, 2008, Alg. 2; error-constrained Alg. 3) never
-//! forms the residual. From `alpha0 = D x` (one GEMM per block of signals, done
+//! forms the residual: from `alpha0 = D x` (one GEMM per block of signals, done
 //! by the batch driver) and the Gram matrix `G = D D^T` (once per dictionary)
-//! it keeps the correlations of the residual with every atom as
-//! `alpha = alpha0 - G[:, I] gamma_I`, grows the Cholesky factor of `G[I, I]`
-//! by one row per selected atom ([`GrowingCholesky`]), solves
-//! `G[I, I] gamma_I = alpha0_I`, and tracks the residual energy by the scalar
-//! `||x - D^T z||^2 = ||x||^2 - alpha0_I^T gamma_I` (exact for a
-//! least-squares fit). A signal costs `O(K k^2 + k^3)` after `D x`, for `K`
-//! atoms and `k` selected ones, instead of `O(k n K)`.
+//! it keeps the correlations of the residual with every atom and grows the
+//! Cholesky factor `L` of `G[I, I]` one row per selected atom. A signal costs
+//! `O(K k^2 + k^3)` after `D x`, for `K` atoms and `k` selected ones, instead
+//! of `O(k n K)`.
+//!
+//! We run it in its Gram–Schmidt form, which is a Cholesky factorisation of
+//! `G` pivoted by the selection rule. With `Q = D_I^T L^{-T}` the orthonormal
+//! basis of the selected atoms, keep `V = G[:, I] L^{-T}` (column `i` holds
+//! `<q_i, d_j>` for every atom `j`) and `t = Q^T x`. Selecting atom `s`:
+//! row `s` of `V` is the new row of `L` (`L[k, i] = <q_i, d_s>`, pivot
+//! `L[k, k]^2 = G[s, s] - sum_i L[k, i]^2`), `t_k = c_s / L[k, k]` with `c`
+//! the residual correlations, and one sweep over the atoms computes the new
+//! column `v_k = (G[:, s] - V L[k, :]^T) / L[k, k]`, updates
+//! `c <- c - t_k v_k` (the residual loses its component along `q_k`) and picks
+//! the next atom. The residual energy is `||x||^2 - ||t||^2` and the
+//! least-squares code `L^{-T} t` is solved once, after the last selection.
+//! The arithmetic is Batch-OMP's (`K k` multiply-adds at step `k`), done as
+//! contiguous vector passes over the atoms (the new column, then one fused
+//! pass for the update and the next selection) instead of a matrix-vector
+//! product, a triangular solve and a separate scan per step. The loops run
+//! on AVX2 where the CPU has it ([`crate::linalg::has_avx2`]).
+//!
+//! The same sweep also gives the energy of each atom outside the span of the
+//! selected ones, `G[j, j] - ||P_I d_j||^2` (subtract `v_k[j]^2`), which is
+//! what order-recursive matching pursuit ([`Ormp`]) selects by.
 //!
 //! ```
 //! use sparsecode::encode::{encode, omp::Omp};
@@ -30,7 +48,7 @@
 //! ```
 
 use super::{Encoder, Signal, SolveStatus};
-use crate::linalg::GrowingCholesky;
+use crate::linalg::{has_avx2, GrowingCholesky};
 use crate::{validate, Dictionary, Error, Float, Result};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, ColMut, ColRef, ContiguousFwd, Mat, MatRef, Par};
@@ -119,23 +137,98 @@ impl Omp {
     }
 }
 
-/// Scratch memory of [`Omp`] for one thread, sized once per dictionary: coding
-/// a signal allocates nothing.
+/// Order-recursive matching pursuit (ORMP, also "optimized OMP"): OMP with a
+/// selection rule that looks one least-squares fit ahead.
+///
+/// OMP picks the atom most correlated with the residual,
+/// `argmax_j |<r, d_j>| / ||d_j||`. ORMP (Chen, Billings & Luo, "Orthogonal
+/// least squares methods and their application to non-linear system
+/// identification", Int. J. Control 50(5), 1989, eq. 26; Natarajan 1995,
+/// "Sparse approximate solutions to linear systems", SIAM J. Comput. 24(2))
+/// picks the atom whose addition lowers the least-squares residual the most:
+/// `argmax_j <r, d_j>^2 / ||d_j - P_I d_j||^2`, the squared correlation
+/// divided by the energy of the atom outside the span of the selected ones.
+/// It costs the same as Batch-OMP here (the sweep of the Gram–Schmidt form
+/// updates both terms, see the [module](self) docs), usually reaches a lower
+/// residual with the same number of atoms, and is what SPAMS' `omp` computes.
+/// The codes are the least-squares fit on the selected atoms, as with OMP.
+///
+/// Stopping rules are [`Omp`]'s (`n_nonzero`, `tolerance`, both or neither,
+/// exact fit, numerically dependent atoms; an atom whose energy outside the
+/// span is below `1e-10 ||d_j||^2` is never selected). There is no
+/// non-negative variant.
+///
+/// ```
+/// use sparsecode::encode::{encode, omp::{Omp, Ormp}};
+/// use sparsecode::Dictionary;
+/// // Both pick atom 0 first; the residual is then (0, 1, 1). OMP takes atom 2,
+/// // the most correlated with it; ORMP takes atom 1, less correlated but
+/// // mostly along atom 0, which with atom 0 spans x.
+/// let d = Dictionary::normalized(faer::mat![[1.0, 0.0, 0.0], [0.8, 0.3, 0.3], [0.0, 1.0, 0.0]]).unwrap();
+/// let x = faer::mat![[6.0, 1.0, 1.0]];
+/// let omp = encode(&Omp::with_n_nonzero(2), &d, x.as_ref()).unwrap();
+/// let ormp = encode(&Ormp::with_n_nonzero(2), &d, x.as_ref()).unwrap();
+/// assert!((omp.reports[0].residual_norm - 1.0).abs() < 1e-12);
+/// assert!(ormp.reports[0].residual_norm < 1e-12);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Ormp {
+    /// Maximum number of non-zero coefficients per signal, as [`Omp::n_nonzero`].
+    pub n_nonzero: Option<usize>,
+    /// Bound on `||x - D^T z||^2`, as [`Omp::tolerance`].
+    pub tolerance: Option<f64>,
+}
+
+impl Ormp {
+    /// ORMP with at most `n_nonzero` atoms per signal.
+    pub fn with_n_nonzero(n_nonzero: usize) -> Self {
+        Self { n_nonzero: Some(n_nonzero), tolerance: None }
+    }
+
+    /// ORMP that stops once `||x - D^T z||^2 <= tolerance`.
+    pub fn with_tolerance(tolerance: f64) -> Self {
+        Self { n_nonzero: None, tolerance: Some(tolerance) }
+    }
+
+    /// OMP with the same stopping rules.
+    fn stopping(&self) -> Omp {
+        Omp { n_nonzero: self.n_nonzero, tolerance: self.tolerance, nonneg: false }
+    }
+}
+
+/// Scratch memory of [`Omp`] and [`Ormp`] for one thread, sized once per
+/// dictionary: coding a signal allocates nothing.
 #[derive(Debug, Clone)]
 pub struct OmpWorkspace<T> {
     /// Correlations of the residual with every atom.
     alpha: Vec<T>,
     /// `1 / ||d_k||`, to select by normalised correlation.
     inv_norms: Vec<T>,
-    /// Cholesky factor of `G[I, I]`; its capacity is the most atoms a signal
-    /// can hold (budget and rank).
+    /// `inv_norms` with zeros at the selected atoms, which takes them out of
+    /// the selection (Gram–Schmidt pursuit; restored after each signal).
+    weights: Vec<T>,
+    /// `G[j, j] - ||P_I d_j||^2`, the energy of each atom outside the span of
+    /// the selected ones (ORMP only).
+    outside: Vec<T>,
+    /// `1e-10 G[j, j]` (or 100 ulps in `f32`): atoms with less energy outside
+    /// the span are numerically dependent on the selected ones (ORMP only).
+    outside_floor: Vec<T>,
+    /// `V = G[:, I] L^{-T}`, `n_atoms x capacity`, column by column.
+    basis: Vec<T>,
+    /// `L`, row-major `capacity x capacity` (Gram–Schmidt pursuit).
+    tri: Vec<T>,
+    /// `t = Q^T x`, the signal's coordinates in the orthonormal basis.
+    proj: Vec<T>,
+    /// Cholesky factor of `G[I, I]` for the non-negative pursuit; its
+    /// capacity is the most atoms a signal can hold (budget and rank).
     chol: GrowingCholesky<T>,
     /// `I`, in order of selection.
     support: Vec<usize>,
     /// Least-squares coefficients on `I`.
     gamma: Vec<T>,
     /// `G[:, I]`, copied column by column as atoms are selected, so that the
-    /// correlation update is one matrix-vector product.
+    /// correlation update of the non-negative pursuit is one matrix-vector
+    /// product.
     selected_gram: Mat<T>,
     /// `G[new, I]` for a Cholesky update.
     cross: Vec<T>,
@@ -143,6 +236,36 @@ pub struct OmpWorkspace<T> {
     feasible: Vec<T>,
     /// The most atoms a signal may use ([`Omp::atom_budget`]).
     budget: usize,
+}
+
+impl<T: Float> OmpWorkspace<T> {
+    /// Scratch memory for `omp` over `dict` (the non-negative pursuit's
+    /// buffers only when `omp.nonneg`, the Gram–Schmidt ones otherwise).
+    fn new(omp: &Omp, dict: &Dictionary<T>) -> Self {
+        let (n_atoms, n_features) = (dict.n_atoms(), dict.n_features());
+        let budget = omp.atom_budget(n_atoms, n_features);
+        let capacity = budget.min(n_features);
+        let (gs, nn) = if omp.nonneg { (0, capacity) } else { (capacity, 0) };
+        let inv_norms: Vec<T> = dict.norms().iter().map(|n| n.recip()).collect();
+        let diag: Vec<T> = (0..n_atoms).map(|j| dict.gram()[(j, j)]).collect();
+        OmpWorkspace {
+            alpha: vec![T::zero(); n_atoms],
+            weights: inv_norms.clone(),
+            inv_norms,
+            outside_floor: diag.iter().map(|&g| pivot_floor::<T>() * g).collect(),
+            outside: diag,
+            basis: vec![T::zero(); n_atoms * gs],
+            tri: vec![T::zero(); gs * gs],
+            proj: vec![T::zero(); gs],
+            chol: GrowingCholesky::new(nn),
+            support: vec![0; capacity],
+            gamma: vec![T::zero(); capacity],
+            selected_gram: Mat::zeros(n_atoms, nn),
+            cross: vec![T::zero(); nn],
+            feasible: vec![T::zero(); nn],
+            budget,
+        }
+    }
 }
 
 /// How a pursuit ended, before it is turned into a [`SolveStatus`].
@@ -156,36 +279,11 @@ impl<T: Float> Encoder<T> for Omp {
     type Workspace = OmpWorkspace<T>;
 
     fn check(&self, dict: &Dictionary<T>) -> Result<()> {
-        if let Some(k) = self.n_nonzero {
-            validate::at_least_one("n_nonzero", k)?;
-            if k > dict.n_atoms() {
-                return Err(Error::parameter(
-                    "n_nonzero",
-                    k,
-                    format!("cannot exceed the number of atoms in the dictionary ({})", dict.n_atoms()),
-                ));
-            }
-        }
-        if let Some(tol) = self.tolerance {
-            validate::non_negative("tolerance", tol)?;
-        }
-        Ok(())
+        check_stopping("n_nonzero", self.n_nonzero, self.tolerance, dict.n_atoms())
     }
 
     fn workspace(&self, dict: &Dictionary<T>) -> Self::Workspace {
-        let budget = self.atom_budget(dict.n_atoms(), dict.n_features());
-        let capacity = budget.min(dict.n_features());
-        OmpWorkspace {
-            alpha: vec![T::zero(); dict.n_atoms()],
-            inv_norms: dict.norms().iter().map(|n| n.recip()).collect(),
-            chol: GrowingCholesky::new(capacity),
-            support: vec![0; capacity],
-            gamma: vec![T::zero(); capacity],
-            selected_gram: Mat::zeros(dict.n_atoms(), capacity),
-            cross: vec![T::zero(); capacity],
-            feasible: vec![T::zero(); capacity],
-            budget,
-        }
+        OmpWorkspace::new(self, dict)
     }
 
     fn encode_one(
@@ -197,13 +295,12 @@ impl<T: Float> Encoder<T> for Omp {
     ) -> SolveStatus {
         let gram = dict.gram().try_as_col_major().expect("the Gram matrix is an owned, column-major faer Mat");
         let tolerance = self.tolerance.map(T::of);
-        let outcome =
-            if self.nonneg { ws.nonneg_pursuit(gram, signal, tolerance) } else { ws.pursuit(gram, signal, tolerance) };
-        code.fill(T::zero());
-        for (&k, &g) in ws.support[..outcome.n_active].iter().zip(&ws.gamma[..outcome.n_active]) {
-            code[k] = g;
-        }
-        SolveStatus { n_iter: outcome.n_iter, converged: outcome.converged }
+        let outcome = if self.nonneg {
+            ws.nonneg_pursuit(gram, signal, tolerance)
+        } else {
+            gram_schmidt_pursuit::<T, false>(ws, gram, signal, tolerance)
+        };
+        ws.write_code(&outcome, code)
     }
 
     fn penalty(&self, _code: &[T]) -> T {
@@ -211,31 +308,179 @@ impl<T: Float> Encoder<T> for Omp {
     }
 }
 
+impl<T: Float> Encoder<T> for Ormp {
+    type Workspace = OmpWorkspace<T>;
+
+    fn check(&self, dict: &Dictionary<T>) -> Result<()> {
+        check_stopping("n_nonzero", self.n_nonzero, self.tolerance, dict.n_atoms())
+    }
+
+    fn workspace(&self, dict: &Dictionary<T>) -> Self::Workspace {
+        OmpWorkspace::new(&self.stopping(), dict)
+    }
+
+    fn encode_one(
+        &self,
+        dict: &Dictionary<T>,
+        signal: &Signal<'_, T>,
+        code: &mut [T],
+        ws: &mut Self::Workspace,
+    ) -> SolveStatus {
+        let gram = dict.gram().try_as_col_major().expect("the Gram matrix is an owned, column-major faer Mat");
+        let tolerance = self.tolerance.map(T::of);
+        let outcome = gram_schmidt_pursuit::<T, true>(ws, gram, signal, tolerance);
+        ws.write_code(&outcome, code)
+    }
+
+    fn penalty(&self, _code: &[T]) -> T {
+        T::zero()
+    }
+}
+
+/// [`OmpWorkspace::pursuit`], compiled for AVX2 where the CPU has it (see
+/// [`has_avx2`]).
+fn gram_schmidt_pursuit<T: Float, const ORMP: bool>(
+    ws: &mut OmpWorkspace<T>,
+    gram: GramRef<'_, T>,
+    signal: &Signal<'_, T>,
+    tolerance: Option<T>,
+) -> Outcome {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2<T: Float, const ORMP: bool>(
+            ws: &mut OmpWorkspace<T>,
+            gram: GramRef<'_, T>,
+            signal: &Signal<'_, T>,
+            tolerance: Option<T>,
+        ) -> Outcome {
+            ws.pursuit::<ORMP>(gram, signal, tolerance)
+        }
+        if has_avx2() {
+            // SAFETY: the CPU supports AVX2.
+            return unsafe { avx2::<T, ORMP>(ws, gram, signal, tolerance) };
+        }
+    }
+    ws.pursuit::<ORMP>(gram, signal, tolerance)
+}
+
+/// Checks the stopping parameters shared by [`Omp`] and [`Ormp`].
+fn check_stopping(name: &'static str, n_nonzero: Option<usize>, tolerance: Option<f64>, n_atoms: usize) -> Result<()> {
+    if let Some(k) = n_nonzero {
+        validate::at_least_one(name, k)?;
+        if k > n_atoms {
+            return Err(Error::parameter(
+                name,
+                k,
+                format!("cannot exceed the number of atoms in the dictionary ({n_atoms})"),
+            ));
+        }
+    }
+    if let Some(tol) = tolerance {
+        validate::non_negative("tolerance", tol)?;
+    }
+    Ok(())
+}
+
+/// Relative pivot floor of the Cholesky factor: 1e-10, or 100 ulps where
+/// that is coarser (`f32`); the same as [`GrowingCholesky::push`].
+fn pivot_floor<T: Float>() -> T {
+    T::of(1e-10).max(T::of(100.0) * T::epsilon())
+}
+
 type GramRef<'a, T> = MatRef<'a, T, usize, usize, ContiguousFwd>;
 
 impl<T: Float> OmpWorkspace<T> {
-    /// Batch-OMP (Rubinstein et al. 2008, Alg. 2 and 3) for one signal; leaves
-    /// the support in `support[..n]` and its coefficients in `gamma[..n]`.
-    fn pursuit(&mut self, gram: GramRef<'_, T>, signal: &Signal<'_, T>, tolerance: Option<T>) -> Outcome {
-        let alpha0 = signal.dx;
+    /// Writes the code found by the last pursuit into `code` (dense).
+    fn write_code(&self, outcome: &Outcome, code: &mut [T]) -> SolveStatus {
+        code.fill(T::zero());
+        for (&k, &g) in self.support[..outcome.n_active].iter().zip(&self.gamma[..outcome.n_active]) {
+            code[k] = g;
+        }
+        SolveStatus { n_iter: outcome.n_iter, converged: outcome.converged }
+    }
+
+    /// Batch-OMP (Rubinstein et al. 2008, Alg. 2 and 3) in its Gram–Schmidt
+    /// form (see the [module](self) docs) for one signal, selecting by
+    /// correlation (OMP) or, with `ORMP`, by the residual after the re-fit;
+    /// leaves the support in `support[..n]` and its coefficients in
+    /// `gamma[..n]`.
+    #[inline(always)]
+    fn pursuit<const ORMP: bool>(
+        &mut self,
+        gram: GramRef<'_, T>,
+        signal: &Signal<'_, T>,
+        tolerance: Option<T>,
+    ) -> Outcome {
+        let n_atoms = self.alpha.len();
+        let capacity = self.support.len();
         let min_corr = exact_fit_correlation(signal.norm_sq);
-        self.chol.clear();
-        self.alpha.copy_from_slice(alpha0);
+        let floor = pivot_floor::<T>();
+        self.alpha.copy_from_slice(signal.dx);
+        if ORMP {
+            for (o, j) in self.outside.iter_mut().zip(0..n_atoms) {
+                *o = gram.col(j).as_slice()[j];
+            }
+        }
+        // The first atom: every atom is wholly outside the empty span, so
+        // both rules reduce to the largest normalised correlation.
+        let mut next = first_atom(&self.alpha, &self.weights, min_corr);
         let mut residual_sq = signal.norm_sq;
         let mut n = 0;
         let converged = loop {
-            if tolerance.is_some_and(|tol| residual_sq <= tol) || n == self.budget || n == self.chol.capacity() {
+            if tolerance.is_some_and(|tol| residual_sq <= tol) || n == self.budget || n == capacity {
                 break true;
             }
-            let Some(k) = select(&self.alpha, &self.inv_norms, min_corr, false) else {
+            let Some(s) = next else {
                 break true;
             };
-            if !self.push_atom(gram, k) {
+            // Row n of L: <q_i, d_s> = V[s, i], and the pivot.
+            let row = &mut self.tri[n * capacity..n * capacity + n + 1];
+            let mut sq = T::zero();
+            for (i, l) in row[..n].iter_mut().enumerate() {
+                *l = self.basis[i * n_atoms + s];
+                sq += *l * *l;
+            }
+            let diag = gram.col(s).as_slice()[s];
+            let pivot = diag - sq;
+            if pivot.is_nan() || pivot <= floor * diag.max(T::min_positive_value()) {
+                // Numerically a combination of the selected atoms.
                 break false;
             }
+            let l_nn = num_traits::Float::sqrt(pivot);
+            row[n] = l_nn;
+            let t = self.alpha[s] / l_nn;
+            self.proj[n] = t;
+            residual_sq = (residual_sq - t * t).max(T::zero());
+            self.support[n] = s;
+            self.weights[s] = T::zero();
             n += 1;
-            residual_sq = self.fit(alpha0, signal.norm_sq);
+            let more = n < self.budget && n < capacity && !tolerance.is_some_and(|tol| residual_sq <= tol);
+            if !more {
+                break true;
+            }
+            let (prev, cur) = self.basis.split_at_mut((n - 1) * n_atoms);
+            let sweep =
+                Sweep { g_col: gram.col(s).as_slice(), prev, row: &row[..n - 1], inv_pivot: l_nn.recip(), t, min_corr };
+            next = sweep.run::<ORMP>(
+                &mut cur[..n_atoms],
+                &mut self.alpha,
+                &self.weights,
+                &mut self.outside,
+                &self.outside_floor,
+            );
         };
+        // gamma = L^{-T} t by back substitution.
+        for i in (0..n).rev() {
+            let mut acc = self.proj[i];
+            for m in i + 1..n {
+                acc -= self.tri[m * capacity + i] * self.gamma[m];
+            }
+            self.gamma[i] = acc / self.tri[i * capacity + i];
+        }
+        for &s in &self.support[..n] {
+            self.weights[s] = self.inv_norms[s];
+        }
         Outcome { n_active: n, n_iter: n, converged }
     }
 
@@ -337,12 +582,6 @@ impl<T: Float> OmpWorkspace<T> {
         self.chol.solve_in_place(&mut self.gamma[..n]);
     }
 
-    /// Least-squares fit on the support, then [`OmpWorkspace::refresh`].
-    fn fit(&mut self, alpha0: &[T], norm_sq: T) -> T {
-        self.solve(alpha0);
-        self.refresh(alpha0, norm_sq)
-    }
-
     /// With `gamma` the least-squares fit on the support: sets the residual
     /// correlations `alpha = alpha0 - G[:, I] gamma_I` (zero on the support,
     /// where they vanish in exact arithmetic, so that no atom is selected
@@ -383,6 +622,211 @@ impl<T: Float> OmpWorkspace<T> {
             }
         }
         blocking
+    }
+}
+
+/// One step of the Gram–Schmidt pursuit over every atom `j`: the new basis
+/// column `v[j] = (G[j, s] - sum_i L[k, i] V[j, i]) / L[k, k]`, the residual
+/// correlation `c[j] -= t v[j]`, for ORMP the energy outside the span
+/// `e[j] -= v[j]^2`, and the selection of the next atom.
+struct Sweep<'a, T> {
+    /// `G[:, s]` for the atom just selected.
+    g_col: &'a [T],
+    /// The basis columns so far, `V[:, ..k]`, column after column.
+    prev: &'a [T],
+    /// `L[k, ..k]`.
+    row: &'a [T],
+    /// `1 / L[k, k]`.
+    inv_pivot: T,
+    /// `t_k = <q_k, x>`.
+    t: T,
+    /// See [`exact_fit_correlation`].
+    min_corr: T,
+}
+
+impl<T: Float> Sweep<'_, T> {
+    /// Runs the sweep (see [`Sweep`]), writing `v` and updating `corr` (and
+    /// `outside` for ORMP); returns the next atom: the largest
+    /// `|c_j| weights_j` (OMP) or `c_j^2 / e_j` (ORMP) among the atoms with
+    /// `|c_j| weights_j > min_corr` (and, for ORMP, `e_j` above its floor),
+    /// the first on ties.
+    ///
+    /// Atoms go in chunks of [`LANES`], each lane with its own running best,
+    /// so that the compiler vectorises the selection too.
+    #[inline(always)]
+    fn run<const ORMP: bool>(
+        &self,
+        v: &mut [T],
+        corr: &mut [T],
+        weights: &[T],
+        outside: &mut [T],
+        outside_floor: &[T],
+    ) -> Option<usize> {
+        let n_atoms = v.len();
+        let mut best = Lanes::new(if ORMP { T::zero() } else { self.min_corr });
+        // The new column first, one earlier column at a time: the same sums
+        // in the same order as atom by atom, in simple vector passes.
+        v.copy_from_slice(self.g_col);
+        for (i, &l) in self.row.iter().enumerate() {
+            for (vj, &p) in v.iter_mut().zip(&self.prev[i * n_atoms..(i + 1) * n_atoms]) {
+                *vj -= l * p;
+            }
+        }
+        let body = n_atoms - n_atoms % LANES;
+        for base in (0..body).step_by(LANES) {
+            let chunk = base..base + LANES;
+            let acc: [T; LANES] = lanes(&v[chunk.clone()]);
+            let v_out: &mut [T; LANES] = (&mut v[chunk.clone()]).try_into().expect("a chunk of LANES");
+            let c_io: &mut [T; LANES] = (&mut corr[chunk.clone()]).try_into().expect("a chunk of LANES");
+            let w: [T; LANES] = lanes(&weights[chunk.clone()]);
+            let mut vj = [T::zero(); LANES];
+            let mut c = [T::zero(); LANES];
+            for q in 0..LANES {
+                vj[q] = acc[q] * self.inv_pivot;
+                c[q] = c_io[q] - self.t * vj[q];
+            }
+            *v_out = vj;
+            *c_io = c;
+            if ORMP {
+                let e_io: &mut [T; LANES] = (&mut outside[chunk.clone()]).try_into().expect("a chunk of LANES");
+                let floor: [T; LANES] = lanes(&outside_floor[chunk]);
+                let mut e = [T::zero(); LANES];
+                for q in 0..LANES {
+                    e[q] = e_io[q] - vj[q] * vj[q];
+                }
+                *e_io = e;
+                best.offer_ratio(T::of(base as f64), &c, &w, &e, &floor, self.min_corr);
+            } else {
+                best.offer(T::of(base as f64), &c, &w);
+            }
+        }
+        for j in body..n_atoms {
+            let vj = v[j] * self.inv_pivot;
+            v[j] = vj;
+            let c = corr[j] - self.t * vj;
+            corr[j] = c;
+            let q = j % LANES;
+            if ORMP {
+                let e = outside[j] - vj * vj;
+                outside[j] = e;
+                let num = c * c;
+                if c.abs() * weights[j] > self.min_corr && e > outside_floor[j] && num * best.den[q] > best.num[q] * e {
+                    (best.num[q], best.den[q], best.arg[q]) = (num, e, T::of(j as f64));
+                }
+            } else {
+                let score = c.abs() * weights[j];
+                if score > best.num[q] {
+                    (best.num[q], best.arg[q]) = (score, T::of(j as f64));
+                }
+            }
+        }
+        best.winner()
+    }
+}
+
+/// The atom with the largest `|c_j| weights_j` above `min_corr` (the first on
+/// ties): [`select`] by the lanes of a sweep, inlined into the pursuit.
+#[inline(always)]
+fn first_atom<T: Float>(corr: &[T], weights: &[T], min_corr: T) -> Option<usize> {
+    let mut best = Lanes::new(min_corr);
+    let body = corr.len() - corr.len() % LANES;
+    for base in (0..body).step_by(LANES) {
+        best.offer(T::of(base as f64), &lanes(&corr[base..base + LANES]), &lanes(&weights[base..base + LANES]));
+    }
+    for j in body..corr.len() {
+        let (score, q) = (corr[j].abs() * weights[j], j % LANES);
+        if score > best.num[q] {
+            (best.num[q], best.arg[q]) = (score, T::of(j as f64));
+        }
+    }
+    best.winner()
+}
+
+/// `LANES` consecutive values as an array (the slice has exactly that length).
+#[inline(always)]
+fn lanes<T: Float>(slice: &[T]) -> [T; LANES] {
+    slice.try_into().expect("a chunk of LANES")
+}
+
+/// Running best of each lane of a sweep: the score `num / den` (OMP: `den`
+/// stays 1) and its atom, as a float so that every update is one vector
+/// blend (exact: Gram-based coding never has anywhere near `2^24` atoms);
+/// `-1`: none yet.
+struct Lanes<T> {
+    num: [T; LANES],
+    den: [T; LANES],
+    arg: [T; LANES],
+    /// `0, 1, ..., LANES - 1`.
+    offsets: [T; LANES],
+}
+
+impl<T: Float> Lanes<T> {
+    /// No atom yet; scores must beat `start` (OMP: the exact-fit threshold,
+    /// ORMP: zero, the threshold being applied to the correlation).
+    #[inline(always)]
+    fn new(start: T) -> Self {
+        Self {
+            num: [start; LANES],
+            den: [T::one(); LANES],
+            arg: [-T::one(); LANES],
+            offsets: std::array::from_fn(|q| T::of(q as f64)),
+        }
+    }
+
+    /// OMP: atoms `base + q` with scores `|c_q| w_q`.
+    #[inline(always)]
+    fn offer(&mut self, base: T, c: &[T; LANES], w: &[T; LANES]) {
+        let (mut num, mut arg) = (self.num, self.arg);
+        for q in 0..LANES {
+            let score = c[q].abs() * w[q];
+            let better = score > num[q];
+            num[q] = if better { score } else { num[q] };
+            arg[q] = if better { base + self.offsets[q] } else { arg[q] };
+        }
+        (self.num, self.arg) = (num, arg);
+    }
+
+    /// ORMP: atoms `base + q` with scores `c_q^2 / e_q`, candidates when
+    /// `|c_q| w_q > min_corr` and `e_q > floor_q`.
+    #[inline(always)]
+    fn offer_ratio(
+        &mut self,
+        base: T,
+        c: &[T; LANES],
+        w: &[T; LANES],
+        e: &[T; LANES],
+        floor: &[T; LANES],
+        min_corr: T,
+    ) {
+        let (mut num, mut den, mut arg) = (self.num, self.den, self.arg);
+        for q in 0..LANES {
+            let sq = c[q] * c[q];
+            let better = (c[q].abs() * w[q] > min_corr) & (e[q] > floor[q]) & (sq * den[q] > num[q] * e[q]);
+            num[q] = if better { sq } else { num[q] };
+            den[q] = if better { e[q] } else { den[q] };
+            arg[q] = if better { base + self.offsets[q] } else { arg[q] };
+        }
+        (self.num, self.den, self.arg) = (num, den, arg);
+    }
+
+    /// The best atom over the lanes, the smallest index on ties.
+    fn winner(&self) -> Option<usize> {
+        let mut winner: Option<usize> = None;
+        for l in 0..LANES {
+            let k = self.arg[l];
+            if k < T::zero() {
+                continue;
+            }
+            let beats = |w: usize| {
+                let lhs = self.num[l] * self.den[w];
+                let rhs = self.num[w] * self.den[l];
+                lhs > rhs || (lhs == rhs && k < self.arg[w])
+            };
+            if winner.is_none_or(beats) {
+                winner = Some(l);
+            }
+        }
+        winner.map(|l| self.arg[l].as_f64() as usize)
     }
 }
 

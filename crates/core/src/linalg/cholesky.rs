@@ -10,6 +10,10 @@ use crate::Float;
 #[derive(Debug, Clone)]
 pub struct GrowingCholesky<T> {
     l: Vec<T>,
+    /// `1 / L[i, i]`: the solves multiply instead of dividing (a division
+    /// on the critical path of each substitution step costs several times a
+    /// multiplication).
+    inv_diag: Vec<T>,
     cap: usize,
     len: usize,
 }
@@ -17,7 +21,7 @@ pub struct GrowingCholesky<T> {
 impl<T: Float> GrowingCholesky<T> {
     /// An empty factor for active sets of at most `capacity` indices.
     pub fn new(capacity: usize) -> Self {
-        Self { l: vec![T::zero(); capacity * capacity], cap: capacity, len: 0 }
+        Self { l: vec![T::zero(); capacity * capacity], inv_diag: vec![T::zero(); capacity], cap: capacity, len: 0 }
     }
 
     /// Number of indices in the factor.
@@ -40,14 +44,10 @@ impl<T: Float> GrowingCholesky<T> {
         self.len = 0;
     }
 
-    #[inline(always)]
-    fn at(&self, i: usize, j: usize) -> T {
-        self.l[i * self.cap + j]
-    }
-
     /// Appends an index with `cross[j] = G[new, I[j]]` and `diag = G[new, new]`.
     /// Returns `false`, leaving the factor unchanged, when the new atom is
     /// (numerically) a linear combination of the active ones.
+    #[inline]
     pub fn push(&mut self, cross: &[T], diag: T) -> bool {
         let k = self.len;
         assert!(k < self.cap, "GrowingCholesky capacity {} exceeded", self.cap);
@@ -61,7 +61,7 @@ impl<T: Float> GrowingCholesky<T> {
             for (a, b) in row_j.iter().zip(row_k) {
                 s -= *a * *b;
             }
-            let w = s / self.at(j, j);
+            let w = s * self.inv_diag[j];
             self.l[k * self.cap + j] = w;
             sq += w * w;
         }
@@ -71,26 +71,33 @@ impl<T: Float> GrowingCholesky<T> {
         if pivot <= floor * diag.max(T::min_positive_value()) || pivot.is_nan() {
             return false;
         }
-        self.l[k * self.cap + k] = num_traits::Float::sqrt(pivot);
+        let d = num_traits::Float::sqrt(pivot);
+        self.l[k * self.cap + k] = d;
+        self.inv_diag[k] = d.recip();
         self.len = k + 1;
         true
     }
 
     /// Solves `L L^T x = b` in place (`b.len() == self.len()`).
+    #[inline]
     pub fn solve_in_place(&self, b: &mut [T]) {
         let n = self.len;
-        debug_assert_eq!(b.len(), n);
+        assert_eq!(b.len(), n);
         for i in 0..n {
             let row = &self.l[i * self.cap..i * self.cap + i];
             let s = b[i] - row.iter().zip(&b[..i]).fold(T::zero(), |s, (&a, &x)| s + a * x);
-            b[i] = s / self.at(i, i);
+            b[i] = s * self.inv_diag[i];
         }
+        // L^T x = y by columns of L^T (rows of L): once x_i is known, remove
+        // its contribution from every earlier equation, so that the inner
+        // loop runs over a contiguous row.
         for i in (0..n).rev() {
-            let mut s = b[i];
-            for (j, bj) in b.iter().enumerate().take(n).skip(i + 1) {
-                s -= self.at(j, i) * *bj;
+            let xi = b[i] * self.inv_diag[i];
+            b[i] = xi;
+            let row = &self.l[i * self.cap..i * self.cap + i];
+            for (bj, &a) in b[..i].iter_mut().zip(row) {
+                *bj -= a * xi;
             }
-            b[i] = s / self.at(i, i);
         }
     }
 
@@ -122,6 +129,9 @@ impl<T: Float> GrowingCholesky<T> {
                 self.l[i * cap + k] = c * x + s * y;
                 self.l[i * cap + k + 1] = -s * x + c * y;
             }
+        }
+        for k in pos..n - 1 {
+            self.inv_diag[k] = self.l[k * cap + k].recip();
         }
         self.len = n - 1;
     }

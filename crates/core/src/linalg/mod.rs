@@ -8,6 +8,25 @@ use crate::Float;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 
+/// Whether the CPU runs AVX2 (detected once, then a cached load). The
+/// per-signal kernels of the encoders (sweeps over a few hundred atoms) have
+/// an `#[target_feature(enable = "avx2")]` twin that calls the same
+/// `#[inline(always)]` body, so that a default x86-64 build, which targets
+/// SSE2 only, still runs them on 4-wide `f64` vectors. Nothing else changes:
+/// no fused multiply-add is enabled and Rust never reassociates
+/// floating-point sums, so both paths give bit-identical results.
+#[inline(always)]
+pub fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// The parallelism faer may use for large products: rayon's pool.
 pub fn par() -> Par {
     Par::rayon(0)
