@@ -9,6 +9,9 @@ use sparsecode::conv::{
 };
 use sparsecode::{rng, Error};
 
+mod common;
+use common::best_shift_correlation;
+
 fn randn(r: &mut sparsecode::rng::Rng, n: usize) -> Vec<f64> {
     (0..n).map(|_| StandardNormal.sample(r)).collect()
 }
@@ -332,24 +335,6 @@ fn bad_input_gives_clear_errors() {
     relax.solver = Solver::Admm(AdmmOptions { relaxation: 2.5, ..AdmmOptions::default() });
     assert!(matches!(csc(&filters, &x, None, &relax), Err(Error::Parameter { name: "relaxation", .. })));
     assert!(ConvArray::<f64>::new(0, 1, &[4], vec![]).is_err());
-}
-
-fn best_shift_correlation(a: &[f64], b: &[f64]) -> f64 {
-    let na = a.iter().map(|v| v * v).sum::<f64>().sqrt();
-    let nb = b.iter().map(|v| v * v).sum::<f64>().sqrt();
-    let (la, lb) = (a.len() as isize, b.len() as isize);
-    let mut best: f64 = 0.0;
-    for s in -lb..la {
-        let mut acc = 0.0;
-        for (i, av) in a.iter().enumerate() {
-            let j = i as isize - s;
-            if (0..lb).contains(&j) {
-                acc += av * b[j as usize];
-            }
-        }
-        best = best.max((acc / (na * nb)).abs());
-    }
-    best
 }
 
 #[test]
