@@ -2,7 +2,7 @@
 //! patch dictionary learned on the image itself (Elad & Aharon 2006), or
 //! with a saved model.
 
-use super::learn::{parse_patch, read_gray, write_gray};
+use super::learn::{read_gray, write_gray, PatchDictionaryArgs};
 use crate::context::Context;
 use crate::io;
 use crate::model::Model;
@@ -39,15 +39,8 @@ pub struct Args {
     /// instead of learning on the noisy image.
     #[arg(long, value_name = "model.npz")]
     pub dict: Option<PathBuf>,
-    /// Patch size, HxW or N.
-    #[arg(long, default_value = "8x8", value_parser = parse_patch)]
-    pub patch: (usize, usize),
-    /// Atoms to learn.
-    #[arg(long, default_value_t = 256, value_name = "K")]
-    pub atoms: usize,
-    /// Random patches to learn from.
-    #[arg(long, default_value_t = 20_000, value_name = "N")]
-    pub n_patches: usize,
+    #[command(flatten)]
+    pub dictionary: PatchDictionaryArgs,
     /// Passes of the online learner over those patches.
     #[arg(long, default_value_t = 2, value_name = "N")]
     pub epochs: usize,
@@ -96,10 +89,10 @@ pub fn run(args: &Args, ctx: &Context) -> anyhow::Result<()> {
     let noisy = read_gray(&args.input)?;
     let clean = read_clean(args.clean.as_deref(), (noisy.nrows(), noisy.ncols()))?;
     let mut params = DenoiseParams::new(args.sigma);
-    params.patch = args.patch;
+    params.patch = args.dictionary.patch;
     params.stride = (args.stride, args.stride);
-    params.n_atoms = args.atoms;
-    params.n_train = args.n_patches;
+    params.n_atoms = args.dictionary.atoms;
+    params.n_train = args.dictionary.n_patches;
     params.schedule.max_epochs = args.epochs;
     params.noisy_weight = args.noisy_weight;
     params.seed = ctx.seed;

@@ -2,7 +2,7 @@
 //! observed ones with a learned patch dictionary (masked OMP per patch).
 
 use super::denoise::{psnr_text, read_clean};
-use super::learn::{parse_patch, read_gray, write_gray};
+use super::learn::{read_gray, write_gray, PatchDictionaryArgs};
 use crate::context::Context;
 use crate::io;
 use anyhow::bail;
@@ -33,15 +33,8 @@ pub struct Args {
     /// The clean image, to report PSNR of the naive fill and of the result.
     #[arg(long, value_name = "FILE")]
     pub clean: Option<PathBuf>,
-    /// Patch size, HxW or N.
-    #[arg(long, default_value = "8x8", value_parser = parse_patch)]
-    pub patch: (usize, usize),
-    /// Atoms to learn.
-    #[arg(long, default_value_t = 256, value_name = "K")]
-    pub atoms: usize,
-    /// Random patches to learn from.
-    #[arg(long, default_value_t = 20_000, value_name = "N")]
-    pub n_patches: usize,
+    #[command(flatten)]
+    pub dictionary: PatchDictionaryArgs,
     /// Most atoms per patch.
     #[arg(long, default_value_t = 8, value_name = "K")]
     pub n_nonzero: usize,
@@ -87,10 +80,10 @@ pub fn run(args: &Args, ctx: &Context) -> anyhow::Result<()> {
     }
     let clean = read_clean(args.clean.as_deref(), (image.nrows(), image.ncols()))?;
     let params = InpaintParams {
-        patch: args.patch,
+        patch: args.dictionary.patch,
         stride: (args.stride, args.stride),
-        n_atoms: args.atoms,
-        n_train: args.n_patches,
+        n_atoms: args.dictionary.atoms,
+        n_train: args.dictionary.n_patches,
         max_nonzero: args.n_nonzero,
         tolerance: args.tol,
         seed: ctx.seed,

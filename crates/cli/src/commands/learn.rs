@@ -139,6 +139,20 @@ pub struct Args {
     pub objective_png: Option<PathBuf>,
 }
 
+/// The patch dictionary that `denoise` and `inpaint` learn on the image itself.
+#[derive(Debug, clap::Args)]
+pub struct PatchDictionaryArgs {
+    /// Patch size, HxW or N.
+    #[arg(long, default_value = "8x8", value_parser = parse_patch)]
+    pub patch: (usize, usize),
+    /// Atoms to learn.
+    #[arg(long, default_value_t = 256, value_name = "K")]
+    pub atoms: usize,
+    /// Random patches to learn from.
+    #[arg(long, default_value_t = 20_000, value_name = "N")]
+    pub n_patches: usize,
+}
+
 /// Parses `HxW` or `N` (for `NxN`).
 pub fn parse_patch(text: &str) -> Result<(usize, usize), String> {
     let parse = |s: &str| s.trim().parse::<usize>().map_err(|_| format!("{text:?} is not a patch size like 8x8 or 8"));
