@@ -2,8 +2,8 @@
 //! Python module) and for code that takes "any encoder" as a parameter.
 //!
 //! [`Method`] only dispatches: each call matches on the variant and hands the
-//! encoder to the generic batch driver [`encode`] /
-//! [`encode_into`], so every method shares one loop.
+//! encoder to the generic batch driver [`encode`] / [`encode_into`] /
+//! [`encode_sparse`], so every method shares one loop.
 //!
 //! ```
 //! use sparsecode::encode::method::Method;
@@ -22,7 +22,7 @@ use super::lars::Lars;
 use super::lasso::ElasticNet;
 use super::omp::{Omp, Ormp};
 use super::threshold::Threshold;
-use super::{encode, encode_into, Encoder, Encoding, SignalReport, Start};
+use super::{encode, encode_into, encode_sparse, Encoder, Encoding, SignalReport, SparseEncoding, Start};
 use crate::{Dictionary, Float, Result};
 use faer::{MatMut, MatRef};
 
@@ -127,6 +127,17 @@ impl Method {
     ) -> Result<Vec<SignalReport>> {
         dispatch!(self, e => encode_into(e, dict, x, codes, start))
     }
+
+    /// Codes every row of `x` into sparse (CSR) codes, from zero or from the
+    /// dense codes `init` (see [`encode_sparse`]).
+    pub fn encode_sparse<T: Float>(
+        &self,
+        dict: &Dictionary<T>,
+        x: MatRef<'_, T>,
+        init: Option<MatRef<'_, T>>,
+    ) -> Result<SparseEncoding<T>> {
+        dispatch!(self, e => encode_sparse(e, dict, x, init))
+    }
 }
 
 impl From<Omp> for Method {
@@ -197,6 +208,81 @@ mod tests {
             assert_eq!(out.reports, direct.reports, "{}", method.name());
             assert!(out.codes.norm_max() > 0.0, "{}: all-zero codes", method.name());
         }
+    }
+
+    #[test]
+    fn sparse_output_holds_the_non_zeros_of_the_dense_codes() {
+        let (d, x) = problem();
+        let pen = ElasticNet::lasso(0.4).with_l2(0.1);
+        let methods: [Method; 7] = [
+            Method::omp(3),
+            Omp::with_n_nonzero(3).nonneg(true).into(),
+            Method::ormp(3),
+            Lars::new(pen).into(),
+            CoordinateDescent::new(pen).into(),
+            Fista::new(pen).into(),
+            Threshold::hard(0.5).into(),
+        ];
+        // More signals than one block of the driver, and a column-major X.
+        let x = Mat::from_fn(150, x.ncols(), |i, j| x[(i % x.nrows(), j)] * (1.0 + 0.01 * i as f64));
+        let x_cols = x.transpose().to_owned();
+        for method in methods {
+            let dense = method.encode(&d, x.as_ref()).unwrap();
+            for xv in [x.as_ref(), x_cols.as_ref().transpose()] {
+                let sparse = method.encode_sparse(&d, xv, None).unwrap();
+                let codes = &sparse.codes;
+                assert_eq!((codes.n_rows, codes.n_cols), (150, d.n_atoms()), "{}", method.name());
+                assert!(codes.to_dense() == dense.codes, "{}", method.name());
+                assert_eq!(sparse.reports, dense.reports, "{}", method.name());
+                assert_eq!(codes.indptr.len(), 151);
+                for i in 0..150 {
+                    let (cols, vals) = codes.row(i);
+                    assert!(cols.windows(2).all(|w| w[0] < w[1]), "{}: columns in order", method.name());
+                    assert!(vals.iter().all(|&v| v != 0.0), "{}: only non-zeros stored", method.name());
+                    assert_eq!(cols.len(), dense.reports[i].n_nonzero);
+                }
+                assert!(codes.nnz() > 150, "{}: codes too sparse to test anything", method.name());
+            }
+        }
+        // Warm starts read the dense initial codes.
+        let exact = Method::lars(0.3).encode(&d, x.as_ref()).unwrap();
+        for method in [Method::cd(0.3), Method::fista(0.3)] {
+            let mut codes = exact.codes.clone();
+            let reports = method.encode_into(&d, x.as_ref(), codes.as_mut(), Start::Warm).unwrap();
+            let sparse = method.encode_sparse(&d, x.as_ref(), Some(exact.codes.as_ref())).unwrap();
+            assert!(sparse.codes.to_dense() == codes, "{}", method.name());
+            assert_eq!(sparse.reports, reports, "{}", method.name());
+            assert!(reports.iter().all(|r| r.n_iter == 1), "{}: not a warm start", method.name());
+        }
+    }
+
+    #[test]
+    fn sparse_output_does_not_depend_on_the_thread_count() {
+        let (d, x) = problem();
+        let x = Mat::from_fn(300, x.ncols(), |i, j| x[(i % x.nrows(), j)] + 0.1 * ((i * 7 + j) % 5) as f64);
+        for method in [Method::ormp(3), Method::lars(0.2)] {
+            let run = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                pool.install(|| method.encode_sparse(&d, x.as_ref(), None).unwrap())
+            };
+            let one = run(1);
+            for threads in [2, 3] {
+                let many = run(threads);
+                assert_eq!(many.codes, one.codes, "{} with {threads} threads", method.name());
+                assert_eq!(many.reports, one.reports, "{} with {threads} threads", method.name());
+            }
+        }
+    }
+
+    #[test]
+    fn sparse_output_checks_its_initial_codes() {
+        let (d, x) = problem();
+        let err = Method::cd(0.3).encode_sparse(&d, x.as_ref(), Some(Mat::zeros(2, d.n_atoms()).as_ref())).unwrap_err();
+        assert!(matches!(err, Error::Shape(ref m) if m.starts_with("initial codes are 2 x 12")), "{err:?}");
+        let mut init = Mat::zeros(x.nrows(), d.n_atoms());
+        init[(1, 2)] = f64::NAN;
+        let err = Method::cd(0.3).encode_sparse(&d, x.as_ref(), Some(init.as_ref())).unwrap_err();
+        assert!(matches!(err, Error::NonFinite { row: 1, col: 2, .. }), "{err:?}");
     }
 
     #[test]

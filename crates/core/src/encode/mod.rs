@@ -152,51 +152,210 @@ pub fn encode_into<T: Float, E: Encoder<T>>(
     codes: MatMut<'_, T>,
     start: Start,
 ) -> Result<Vec<SignalReport>> {
+    check_batch(encoder, dict, x, Some(("codes", codes.as_ref())), start == Start::Warm)?;
+    let blocks = drive(encoder, dict, x, codes.par_row_chunks_mut(BLOCK).map(|z| BlockOut::Dense(z, start)));
+    Ok(blocks.into_iter().flat_map(|b| b.reports).collect())
+}
+
+/// Codes in compressed sparse row (CSR) form, one row per signal: row `i`
+/// holds the non-zeros `values[indptr[i]..indptr[i + 1]]` at the columns
+/// (atoms) `indices[indptr[i]..indptr[i + 1]]`, in increasing order. These
+/// are the three arrays of `scipy.sparse.csr_matrix((values, indices,
+/// indptr), shape=(n_rows, n_cols))`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SparseCodes<T> {
+    /// Rows (signals).
+    pub n_rows: usize,
+    /// Columns (atoms).
+    pub n_cols: usize,
+    /// `n_rows + 1` offsets into `indices` and `values`, from 0 to the
+    /// number of non-zeros.
+    pub indptr: Vec<usize>,
+    /// The column of each non-zero.
+    pub indices: Vec<usize>,
+    /// The value of each non-zero.
+    pub values: Vec<T>,
+}
+
+impl<T: Float> SparseCodes<T> {
+    /// Number of stored non-zeros.
+    pub fn nnz(&self) -> usize {
+        self.values.len()
+    }
+
+    /// The columns and values of the non-zeros of row `i`.
+    pub fn row(&self, i: usize) -> (&[usize], &[T]) {
+        let range = self.indptr[i]..self.indptr[i + 1];
+        (&self.indices[range.clone()], &self.values[range])
+    }
+
+    /// The dense `n_rows x n_cols` matrix.
+    pub fn to_dense(&self) -> Mat<T> {
+        let mut m = Mat::zeros(self.n_rows, self.n_cols);
+        for i in 0..self.n_rows {
+            let (cols, vals) = self.row(i);
+            for (&k, &v) in cols.iter().zip(vals) {
+                m[(i, k)] = v;
+            }
+        }
+        m
+    }
+}
+
+/// Sparse codes of a batch and a report per signal.
+#[derive(Debug, Clone)]
+pub struct SparseEncoding<T> {
+    /// `n_samples x n_atoms`, CSR.
+    pub codes: SparseCodes<T>,
+    /// One per sample, in order.
+    pub reports: Vec<SignalReport>,
+}
+
+/// Codes every row of `x` with `encoder` into sparse (CSR) codes, starting
+/// from zero or, with `init` (`n_samples x n_atoms`, dense), from those codes.
+///
+/// The same driver as [`encode_into`] (one block of signals at a time, each
+/// coded into a small reused dense buffer whose non-zeros are then appended
+/// to the CSR arrays), so the codes are exactly the non-zeros of the dense
+/// result, for every encoder and any number of threads, while the memory
+/// written is proportional to the non-zeros instead of `n_samples x n_atoms`.
+///
+/// ```
+/// use sparsecode::encode::{encode, encode_sparse};
+/// use sparsecode::encode::omp::Omp;
+/// use sparsecode::Dictionary;
+/// let d = Dictionary::new(faer::mat![[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]).unwrap();
+/// let x = faer::mat![[0.0, 2.0, 0.1], [3.0, 0.0, -1.0]];
+/// let sparse = encode_sparse(&Omp::with_n_nonzero(1), &d, x.as_ref(), None).unwrap();
+/// assert_eq!(sparse.codes.indptr, [0, 1, 2]);
+/// assert_eq!(sparse.codes.indices, [1, 0]);
+/// assert_eq!(sparse.codes.values, [2.0, 3.0]);
+/// let dense = encode(&Omp::with_n_nonzero(1), &d, x.as_ref()).unwrap();
+/// assert!(sparse.codes.to_dense() == dense.codes);
+/// assert_eq!(sparse.reports, dense.reports);
+/// ```
+pub fn encode_sparse<T: Float, E: Encoder<T>>(
+    encoder: &E,
+    dict: &Dictionary<T>,
+    x: MatRef<'_, T>,
+    init: Option<MatRef<'_, T>>,
+) -> Result<SparseEncoding<T>> {
+    check_batch(encoder, dict, x, init.map(|m| ("initial codes", m)), init.is_some())?;
+    let n_blocks = x.nrows().div_ceil(BLOCK);
+    let outs = (0..n_blocks).into_par_iter().map(|b| {
+        let rows = b * BLOCK..(b * BLOCK + BLOCK).min(x.nrows());
+        BlockOut::Sparse(init.map(|m| m.subrows(rows.start, rows.len())))
+    });
+    let blocks = drive(encoder, dict, x, outs);
+    let nnz = blocks.iter().map(|b| b.values.len()).sum();
+    let mut codes = SparseCodes {
+        n_rows: x.nrows(),
+        n_cols: dict.n_atoms(),
+        indptr: Vec::with_capacity(x.nrows() + 1),
+        indices: Vec::with_capacity(nnz),
+        values: Vec::with_capacity(nnz),
+    };
+    let mut reports = Vec::with_capacity(x.nrows());
+    codes.indptr.push(0);
+    for block in blocks {
+        for r in &block.reports {
+            codes.indptr.push(codes.indptr.last().copied().unwrap_or(0) + r.n_nonzero);
+        }
+        codes.indices.extend_from_slice(&block.indices);
+        codes.values.extend_from_slice(&block.values);
+        reports.extend_from_slice(&block.reports);
+    }
+    Ok(SparseEncoding { codes, reports })
+}
+
+/// The checks shared by every entry point of the driver: a non-empty batch
+/// of finite signals of the dictionary's dimension, `codes` (the output or
+/// the starting codes, named) of the right shape and finite when they are a
+/// starting point (`warm`), and the encoder's parameters; then the
+/// dictionary's cached products the encoder reads, computed once before going
+/// parallel.
+fn check_batch<T: Float, E: Encoder<T>>(
+    encoder: &E,
+    dict: &Dictionary<T>,
+    x: MatRef<'_, T>,
+    codes: Option<(&str, MatRef<'_, T>)>,
+    warm: bool,
+) -> Result<()> {
     if x.nrows() == 0 {
         return Err(Error::Empty("the batch of signals X (0 rows)".into()));
     }
     dict.check_signals("X", x.ncols())?;
     validate::finite("X", x)?;
-    if codes.nrows() != x.nrows() || codes.ncols() != dict.n_atoms() {
-        return Err(Error::Shape(format!(
-            "codes are {} x {} but X has {} rows and the dictionary {} atoms",
-            codes.nrows(),
-            codes.ncols(),
-            x.nrows(),
-            dict.n_atoms()
-        )));
-    }
-    if start == Start::Warm {
-        validate::finite("initial codes", codes.as_ref())?;
+    if let Some((name, codes)) = codes {
+        if codes.nrows() != x.nrows() || codes.ncols() != dict.n_atoms() {
+            return Err(Error::Shape(format!(
+                "{name} are {} x {} but X has {} rows and the dictionary {} atoms",
+                codes.nrows(),
+                codes.ncols(),
+                x.nrows(),
+                dict.n_atoms()
+            )));
+        }
+        if warm {
+            validate::finite("initial codes", codes)?;
+        }
     }
     encoder.check(dict)?;
     if encoder.uses_gram() {
         dict.gram();
     }
     dict.atom_columns();
+    Ok(())
+}
+
+/// Where the codes of one block of signals go.
+enum BlockOut<'a, T> {
+    /// Rows of a dense output; with [`Start::Warm`] the starting codes are
+    /// the ones there.
+    Dense(MatMut<'a, T>, Start),
+    /// CSR arrays ([`BlockCodes::indices`], [`BlockCodes::values`]); the
+    /// starting codes are these rows when given, else zero.
+    Sparse(Option<MatRef<'a, T>>),
+}
+
+/// What the driver returns for one block.
+struct BlockCodes<T> {
+    reports: Vec<SignalReport>,
+    /// Sparse output: the columns of the non-zeros, signal after signal.
+    indices: Vec<usize>,
+    /// Sparse output: their values.
+    values: Vec<T>,
+}
+
+/// The parallel loop over blocks shared by the dense and sparse outputs: one
+/// workspace and one set of buffers per task, blocks in order.
+fn drive<'a, T: Float, E: Encoder<T>>(
+    encoder: &E,
+    dict: &Dictionary<T>,
+    x: MatRef<'_, T>,
+    outs: impl IndexedParallelIterator<Item = BlockOut<'a, T>>,
+) -> Vec<BlockCodes<T>> {
     let n_atoms = dict.n_atoms();
-    let blocks: Vec<Vec<SignalReport>> = codes
-        .par_row_chunks_mut(BLOCK)
-        .enumerate()
+    outs.enumerate()
         .map_init(
             || (encoder.workspace(dict), BlockBuffers::<T>::new(n_atoms, dict.n_features())),
-            |(ws, buf), (b, mut zblock)| {
+            |(ws, buf), (b, out)| {
                 let first = b * BLOCK;
-                let xb = x.subrows(first, zblock.nrows());
-                encode_block(encoder, dict, xb, zblock.as_mut(), start, ws, buf)
+                let xb = x.subrows(first, BLOCK.min(x.nrows() - first));
+                encode_block(encoder, dict, xb, out, ws, buf)
             },
         )
-        .collect();
-    Ok(blocks.into_iter().flatten().collect())
+        .collect()
 }
 
 struct BlockBuffers<T> {
     dx: Mat<T>,
     /// The codes of a block, one column per signal, when the output rows are
-    /// not contiguous (column-major codes).
+    /// not contiguous (column-major codes); the first column alone for sparse
+    /// output.
     z: Mat<T>,
     residual: Vec<T>,
-    /// Positions of the non-zeros of a code.
+    /// Positions of the non-zeros of a code (the first ones; `n_atoms` long).
     nonzeros: Vec<usize>,
 }
 
@@ -206,7 +365,7 @@ impl<T: Float> BlockBuffers<T> {
             dx: Mat::zeros(n_atoms, BLOCK),
             z: Mat::zeros(n_atoms, BLOCK),
             residual: vec![T::zero(); n_features],
-            nonzeros: Vec::with_capacity(n_atoms),
+            nonzeros: vec![0; n_atoms],
         }
     }
 }
@@ -216,13 +375,22 @@ impl<T: Float> BlockBuffers<T> {
 /// compiler can vectorise.
 const SUM_LANES: usize = 8;
 
-/// `sum_i v_i^2` with [`SUM_LANES`] partial sums, in the precision `A`.
+/// `sum_i v_i^2` with [`SUM_LANES`] partial sums (`v_i` goes to sum
+/// `i % SUM_LANES`), in the precision `A`.
 #[inline(always)]
-fn sum_of_squares<T: Float, A: Float>(v: impl Iterator<Item = T>, convert: impl Fn(T) -> A) -> A {
+fn sum_of_squares<T: Float, A: Float>(v: &[T], convert: impl Fn(T) -> A) -> A {
     let mut acc = [A::zero(); SUM_LANES];
-    for (i, x) in v.enumerate() {
+    let chunks = v.chunks_exact(SUM_LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (a, &x) in acc.iter_mut().zip(chunk) {
+            let x = convert(x);
+            *a += x * x;
+        }
+    }
+    for (a, &x) in acc.iter_mut().zip(rest) {
         let x = convert(x);
-        acc[i % SUM_LANES] += x * x;
+        *a += x * x;
     }
     acc.iter().fold(A::zero(), |s, &a| s + a)
 }
@@ -234,11 +402,10 @@ fn encode_block<T: Float, E: Encoder<T>>(
     encoder: &E,
     dict: &Dictionary<T>,
     xb: MatRef<'_, T>,
-    zblock: MatMut<'_, T>,
-    start: Start,
+    out: BlockOut<'_, T>,
     ws: &mut E::Workspace,
     buf: &mut BlockBuffers<T>,
-) -> Vec<SignalReport> {
+) -> BlockCodes<T> {
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx2")]
@@ -246,85 +413,112 @@ fn encode_block<T: Float, E: Encoder<T>>(
             encoder: &E,
             dict: &Dictionary<T>,
             xb: MatRef<'_, T>,
-            zblock: MatMut<'_, T>,
-            start: Start,
+            out: BlockOut<'_, T>,
             ws: &mut E::Workspace,
             buf: &mut BlockBuffers<T>,
-        ) -> Vec<SignalReport> {
-            encode_block_body(encoder, dict, xb, zblock, start, ws, buf)
+        ) -> BlockCodes<T> {
+            encode_block_body(encoder, dict, xb, out, ws, buf)
         }
         if crate::linalg::has_avx2() {
             // SAFETY: the CPU supports AVX2.
-            return unsafe { avx2(encoder, dict, xb, zblock, start, ws, buf) };
+            return unsafe { avx2(encoder, dict, xb, out, ws, buf) };
         }
     }
-    encode_block_body(encoder, dict, xb, zblock, start, ws, buf)
+    encode_block_body(encoder, dict, xb, out, ws, buf)
 }
 
-/// Codes the signals `xb` into the rows of `zblock`: one GEMM for `D x`, then
-/// each signal in turn. Codes are written straight into the output rows when
-/// those are contiguous, else into a buffer copied out at the end.
+/// Codes the signals `xb` into `out`: one GEMM for `D x`, then each signal
+/// in turn. Dense codes are written straight into the output rows when those
+/// are contiguous, else into a buffer copied out at the end; sparse codes go
+/// through one reused buffer column, whose non-zeros are appended to the CSR
+/// arrays.
 #[inline(always)]
 fn encode_block_body<T: Float, E: Encoder<T>>(
     encoder: &E,
     dict: &Dictionary<T>,
     xb: MatRef<'_, T>,
-    mut zblock: MatMut<'_, T>,
-    start: Start,
+    mut out: BlockOut<'_, T>,
     ws: &mut E::Workspace,
     buf: &mut BlockBuffers<T>,
-) -> Vec<SignalReport> {
+) -> BlockCodes<T> {
     let len = xb.nrows();
     let mut dx = buf.dx.as_mut().subcols_mut(0, len);
     crate::linalg::gemm(dx.as_mut(), Accum::Replace, dict.atoms(), xb.transpose(), Par::Seq);
-    let direct = zblock.col_stride() == 1;
-    if !direct {
-        let mut z = buf.z.as_mut().subcols_mut(0, len);
-        match start {
-            Start::Zero => z.fill(T::zero()),
-            Start::Warm => z.copy_from(zblock.as_ref().transpose()),
+    let direct = matches!(&out, BlockOut::Dense(z, _) if z.col_stride() == 1);
+    if let BlockOut::Dense(zblock, start) = &out {
+        if !direct {
+            let mut z = buf.z.as_mut().subcols_mut(0, len);
+            match start {
+                Start::Zero => z.fill(T::zero()),
+                Start::Warm => z.copy_from(zblock.as_ref().transpose()),
+            }
         }
     }
+    let sparse = matches!(out, BlockOut::Sparse(_));
     let columns = dict.atom_columns();
-    let mut reports = Vec::with_capacity(len);
+    let mut result = BlockCodes { reports: Vec::with_capacity(len), indices: Vec::new(), values: Vec::new() };
     for j in 0..len {
         let xj = xb.row(j).transpose();
-        let norm_sq = sum_of_squares(xj.iter().copied(), |v| v);
-        let dxj = buf.dx.col_as_slice(j);
-        let zj = if direct {
-            let row = zblock.as_mut().row_mut(j).try_as_row_major_mut().expect("column stride 1").as_slice_mut();
-            if start == Start::Zero {
-                row.fill(T::zero());
-            }
-            row
-        } else {
-            buf.z.col_as_slice_mut(j)
-        };
-        let status = encoder.encode_one(dict, &Signal { x: xj, dx: dxj, norm_sq }, zj, ws);
-        // Residual x - D^T z from the non-zeros only.
-        buf.nonzeros.clear();
-        buf.nonzeros.extend(zj.iter().enumerate().filter(|(_, &c)| c != T::zero()).map(|(k, _)| k));
         for (r, &v) in buf.residual.iter_mut().zip(xj.iter()) {
             *r = v;
         }
-        for &k in &buf.nonzeros {
+        let norm_sq = sum_of_squares(&buf.residual, |v| v);
+        let dxj = buf.dx.col_as_slice(j);
+        let zj = match &mut out {
+            BlockOut::Dense(zblock, start) if direct => {
+                let row = zblock.as_mut().row_mut(j).try_as_row_major_mut().expect("column stride 1").as_slice_mut();
+                if *start == Start::Zero {
+                    row.fill(T::zero());
+                }
+                row
+            }
+            BlockOut::Dense(..) => buf.z.col_as_slice_mut(j),
+            BlockOut::Sparse(init) => {
+                let col = buf.z.col_as_slice_mut(0);
+                match init {
+                    Some(init) => {
+                        for (c, &v) in col.iter_mut().zip(init.row(j).iter()) {
+                            *c = v;
+                        }
+                    }
+                    None => col.fill(T::zero()),
+                }
+                col
+            }
+        };
+        let status = encoder.encode_one(dict, &Signal { x: xj, dx: dxj, norm_sq }, zj, ws);
+        // The non-zeros, without a branch per atom, then the residual
+        // x - D^T z from them only.
+        let mut nnz = 0;
+        for (k, &c) in zj.iter().enumerate() {
+            buf.nonzeros[nnz] = k;
+            nnz += usize::from(c != T::zero());
+        }
+        let nonzeros = &buf.nonzeros[..nnz];
+        for &k in nonzeros {
             let c = zj[k];
             let atom = columns.col(k).try_as_col_major().expect("atom_columns() is an owned column-major Mat");
             for (r, &a) in buf.residual.iter_mut().zip(atom.as_slice()) {
                 *r -= c * a;
             }
         }
-        let res_sq = sum_of_squares(buf.residual.iter().copied(), |r| r.as_f64());
-        reports.push(SignalReport {
+        let res_sq = sum_of_squares(&buf.residual, |r| r.as_f64());
+        result.reports.push(SignalReport {
             residual_norm: res_sq.sqrt(),
             objective: 0.5 * res_sq + encoder.penalty(zj).as_f64(),
-            n_nonzero: buf.nonzeros.len(),
+            n_nonzero: nnz,
             n_iter: status.n_iter,
             converged: status.converged,
         });
+        if sparse {
+            result.indices.extend_from_slice(nonzeros);
+            result.values.extend(nonzeros.iter().map(|&k| zj[k]));
+        }
     }
-    if !direct {
-        zblock.copy_from(buf.z.as_ref().subcols(0, len).transpose());
+    if let BlockOut::Dense(mut zblock, _) = out {
+        if !direct {
+            zblock.copy_from(buf.z.as_ref().subcols(0, len).transpose());
+        }
     }
-    reports
+    result
 }
