@@ -8,6 +8,9 @@ sparsecode, the mean objective and the mean number of non-zeros per code.
 OMP is timed with scikit-learn's selection rule (against scikit-learn) and
 with the order-recursive rule ``omp_rule='ormp'`` (against SPAMS' ``omp``,
 which uses that rule), with the analytic flop count and rate of each.
+sparsecode is timed with dense codes (scikit-learn's output) and with
+``sparse_output=True`` (a ``scipy.sparse.csr_matrix``, SPAMS' output); the
+lines "speed-up over SPAMS" give SPAMS' time over each.
 
 BLAS is held to one thread (threadpoolctl) and SPAMS gets ``numThreads=1``,
 so the single-thread rows compare algorithms, not thread counts; sparsecode
@@ -88,6 +91,7 @@ def table(title, rows, reference):
 
 
 def run(name, fn, X, D, lam, repeat, rows):
+    """Times ``fn``, adds its row (time, objective, non-zeros) to ``rows`` and returns the time."""
     t, code = best_time(fn, repeat)
     code = np.asarray(code.toarray() if hasattr(code, "toarray") else code)
     if code.shape[0] != X.shape[0]:
@@ -110,6 +114,11 @@ def omp_flops(n_features, n_atoms, k, ormp):
     return 2 * n * K + K + sweeps + 2 * k * k + 2 * n * k + 4 * n
 
 
+def speedup_over(peer, peer_time, times):
+    """One line: ``peer``'s time over each of sparsecode's ``times`` (name -> seconds)."""
+    print(f"speed-up over {peer}: " + ", ".join(f"{name} {peer_time / t:.2f}x" for name, t in times.items()))
+
+
 def flop_rate(name, seconds, X, D, k, ormp, peak):
     flops = omp_flops(X.shape[1], D.shape[0], k, ormp) * X.shape[0]
     rate = flops / seconds / 1e9
@@ -123,6 +132,9 @@ def bench_omp(X, D, k, repeat, peak):
     rows = []
     ref = run("sparsecode sparse_encode omp (1 thread)",
               lambda: sparsecode.sparse_encode(X, D, algorithm="omp", n_nonzero_coefs=k, n_jobs=1), X, D, 0, repeat, rows)
+    run("sparsecode omp, sparse output (1 thread)",
+        lambda: sparsecode.sparse_encode(X, D, algorithm="omp", n_nonzero_coefs=k, n_jobs=1, sparse_output=True),
+        X, D, 0, repeat, rows)
     run("sparsecode sparse_encode omp (all cores)",
         lambda: sparsecode.sparse_encode(X, D, algorithm="omp", n_nonzero_coefs=k, n_jobs=-1), X, D, 0, repeat, rows)
     run("sklearn orthogonal_mp_gram (precomputed)",
@@ -131,17 +143,21 @@ def bench_omp(X, D, k, repeat, peak):
     flop_rate("sparsecode omp, 1 thread", ref, X, D, k, False, peak)
 
     rows = []
+    ormp = dict(algorithm="omp", n_nonzero_coefs=k, omp_rule="ormp")
     ref_ormp = run("sparsecode omp, omp_rule='ormp' (1 thread)",
-                   lambda: sparsecode.sparse_encode(X, D, algorithm="omp", n_nonzero_coefs=k, n_jobs=1,
-                                                    omp_rule="ormp"), X, D, 0, repeat, rows)
+                   lambda: sparsecode.sparse_encode(X, D, n_jobs=1, **ormp), X, D, 0, repeat, rows)
+    ref_sparse = run("sparsecode ormp, sparse output (1 thread)",
+                     lambda: sparsecode.sparse_encode(X, D, n_jobs=1, sparse_output=True, **ormp), X, D, 0, repeat, rows)
     run("sparsecode omp, omp_rule='ormp' (all cores)",
-        lambda: sparsecode.sparse_encode(X, D, algorithm="omp", n_nonzero_coefs=k, n_jobs=-1, omp_rule="ormp"),
-        X, D, 0, repeat, rows)
+        lambda: sparsecode.sparse_encode(X, D, n_jobs=-1, **ormp), X, D, 0, repeat, rows)
     if spams is not None:
         Xf, Df = np.asfortranarray(X.T), np.asfortranarray(D.T)
-        run("spams.omp (1 thread)", lambda: spams.omp(Xf, Df, L=k, numThreads=1), X, D, 0, repeat, rows)
+        t_spams = run("spams.omp (1 thread)", lambda: spams.omp(Xf, Df, L=k, numThreads=1), X, D, 0, repeat, rows)
     table(f"ORMP (SPAMS' omp rule), {k} non-zeros, {X.shape[0]} signals, {D.shape[0]} atoms", rows, ref_ormp)
+    if spams is not None:
+        speedup_over("spams.omp", t_spams, {"dense": ref_ormp, "sparse output": ref_sparse})
     flop_rate("sparsecode ormp, 1 thread", ref_ormp, X, D, k, True, peak)
+    flop_rate("sparsecode ormp, sparse output, 1 thread", ref_sparse, X, D, k, True, peak)
 
 
 def bench_lasso(X, D, lam, repeat, sk_samples):
@@ -150,15 +166,20 @@ def bench_lasso(X, D, lam, repeat, sk_samples):
     rows = []
     ref = run("sparsecode lasso_lars (1 thread)",
               lambda: sparsecode.sparse_encode(X, D, algorithm="lasso_lars", alpha=lam, n_jobs=1), X, D, lam, repeat, rows)
+    ref_sparse = run("sparsecode lasso_lars, sparse output (1 thread)",
+                     lambda: sparsecode.sparse_encode(X, D, algorithm="lasso_lars", alpha=lam, n_jobs=1,
+                                                      sparse_output=True), X, D, lam, repeat, rows)
     run("sparsecode lasso_lars (all cores)",
         lambda: sparsecode.sparse_encode(X, D, algorithm="lasso_lars", alpha=lam, n_jobs=-1), X, D, lam, repeat, rows)
     run("sparsecode lasso_cd (1 thread)",
         lambda: sparsecode.sparse_encode(X, D, algorithm="lasso_cd", alpha=lam, n_jobs=1), X, D, lam, repeat, rows)
     if spams is not None:
         Xf, Df = np.asfortranarray(X.T), np.asfortranarray(D.T)
-        run("spams.lasso (LARS, 1 thread)", lambda: spams.lasso(Xf, Df, lambda1=lam, mode=2, numThreads=1),
-            X, D, lam, repeat, rows)
+        t_spams = run("spams.lasso (LARS, 1 thread)", lambda: spams.lasso(Xf, Df, lambda1=lam, mode=2, numThreads=1),
+                      X, D, lam, repeat, rows)
     table(f"Lasso, lambda = {lam:.4g}, {X.shape[0]} signals, {D.shape[0]} atoms", rows, ref)
+    if spams is not None:
+        speedup_over("spams.lasso", t_spams, {"lasso_lars dense": ref, "lasso_lars sparse output": ref_sparse})
 
     Xs = X[:sk_samples]
     rows = []

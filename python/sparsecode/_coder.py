@@ -34,6 +34,10 @@ class _SparseCodingMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
     def _transform_n_nonzero_coefs(self):
         return self.transform_n_nonzero_coefs
 
+    def _omp_rule(self):
+        """How ``omp`` picks atoms; estimators without an ``omp_rule`` parameter use plain OMP."""
+        return "correlation"
+
     def _encode(self, X, dictionary):
         X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES, ensure_all_finite=False)
         code = sparse_encode(
@@ -45,6 +49,7 @@ class _SparseCodingMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
             max_iter=self.transform_max_iter,
             n_jobs=self.n_jobs,
             positive=self.positive_code,
+            omp_rule=self._omp_rule(),
         )
         if self.split_sign:
             code = np.hstack([np.maximum(code, 0), -np.minimum(code, 0)])
@@ -101,6 +106,13 @@ class SparseCoder(_SparseCodingMixin, BaseEstimator):
         Non-negative codes.
     transform_max_iter : int, default=1000
         Iteration budget of the iterative methods.
+    omp_rule : {'correlation', 'ormp'}, default='correlation'
+        How ``transform_algorithm='omp'`` picks the next atom: the atom most
+        correlated with the residual (plain OMP, scikit-learn's codes), or
+        ``'ormp'``, order-recursive matching pursuit, the atom whose addition
+        leaves the smallest least-squares residual (SPAMS' ``omp``; see
+        :func:`sparsecode.sparse_encode`). ``'ormp'`` needs
+        ``transform_algorithm='omp'`` and ``positive_code=False``.
 
     Attributes
     ----------
@@ -118,7 +130,11 @@ class SparseCoder(_SparseCodingMixin, BaseEstimator):
     array([[0., 2., 0.]])
     """
 
-    _parameter_constraints = {"dictionary": ["array-like"], **_SparseCodingMixin._coding_parameter_constraints}
+    _parameter_constraints = {
+        "dictionary": ["array-like"],
+        **_SparseCodingMixin._coding_parameter_constraints,
+        "omp_rule": [StrOptions({"correlation", "ormp"})],
+    }
 
     def __init__(
         self,
@@ -131,6 +147,7 @@ class SparseCoder(_SparseCodingMixin, BaseEstimator):
         n_jobs=None,
         positive_code=False,
         transform_max_iter=1000,
+        omp_rule="correlation",
     ):
         self.dictionary = dictionary
         self.transform_algorithm = transform_algorithm
@@ -140,10 +157,23 @@ class SparseCoder(_SparseCodingMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.positive_code = positive_code
         self.transform_max_iter = transform_max_iter
+        self.omp_rule = omp_rule
+
+    def _omp_rule(self):
+        return self.omp_rule
+
+    def _check_omp_rule(self):
+        if self.omp_rule == "ormp" and self.transform_algorithm != "omp":
+            raise ValueError(
+                f"omp_rule='ormp' applies to transform_algorithm='omp' only, not {self.transform_algorithm!r}"
+            )
+        if self.omp_rule == "ormp" and self.positive_code:
+            raise ValueError("omp_rule='ormp' has no non-negative variant: use positive_code=False")
 
     def fit(self, X, y=None):
         """Checks the parameters and ``X`` against the dictionary; learns nothing."""
         self._validate_params()
+        self._check_omp_rule()
         X = validate_data(self, X, dtype=FLOAT_DTYPES)
         dictionary = np.asarray(self.dictionary)
         self.n_components_ = dictionary.shape[0]
@@ -157,6 +187,7 @@ class SparseCoder(_SparseCodingMixin, BaseEstimator):
     def transform(self, X, y=None):
         """Codes of ``X`` (n_samples x n_components) over ``dictionary``."""
         self._validate_params()
+        self._check_omp_rule()
         return self._encode(X, self.dictionary)
 
     def inverse_transform(self, X):

@@ -1,5 +1,7 @@
 """Sparse coding of a batch of signals over a fixed dictionary."""
 
+from scipy.sparse import csr_matrix
+
 from . import _sparsecode
 from ._validation import as_dictionary, as_float_array, resolve_n_jobs
 
@@ -35,10 +37,12 @@ def encode_details(
     n_jobs=None,
     positive=False,
     omp_rule="correlation",
+    sparse_output=False,
 ):
-    """:func:`sparse_encode` returning ``(code, n_iter, objective)``: the codes,
-    and per signal the iterations the method ran and the value of its
-    objective ``0.5 ||x - code @ dictionary||^2 + penalty(code)``."""
+    """:func:`sparse_encode` returning ``(code, n_iter, objective)``: the codes
+    (a ``scipy.sparse.csr_matrix`` with ``sparse_output``), and per signal the
+    iterations the method ran and the value of its objective
+    ``0.5 ||x - code @ dictionary||^2 + penalty(code)``."""
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
     X = as_float_array(X)
@@ -53,7 +57,7 @@ def encode_details(
     n_nonzero_coefs, alpha = _regularization(
         algorithm, X.shape[1], dictionary.shape[0], n_nonzero_coefs, alpha
     )
-    return _sparsecode.encode(
+    code, n_iter, objective = _sparsecode.encode(
         X,
         dictionary,
         algorithm,
@@ -66,7 +70,11 @@ def encode_details(
         init=init,
         n_jobs=resolve_n_jobs(n_jobs),
         omp_rule=str(omp_rule),
+        sparse_output=bool(sparse_output),
     )
+    if sparse_output:
+        code = csr_matrix(code, shape=(X.shape[0], dictionary.shape[0]))
+    return code, n_iter, objective
 
 
 def sparse_encode(
@@ -88,6 +96,7 @@ def sparse_encode(
     l2=0.0,
     tol=None,
     omp_rule="correlation",
+    sparse_output=False,
 ):
     """Sparse coding: find ``code`` with ``X ~ code @ dictionary``, one row per signal.
 
@@ -153,10 +162,18 @@ def sparse_encode(
         Billings & Luo 1989). Same cost, usually a lower residual with the
         same number of atoms; the codes of SPAMS' ``omp``. Not available with
         ``positive=True``.
+    sparse_output : bool, default=False
+        Return the codes as a ``scipy.sparse.csr_matrix`` (one row per signal,
+        only the non-zeros stored, column indices in increasing order), like
+        SPAMS, instead of a dense array: the same values (exactly the
+        non-zeros of the dense result, for every algorithm), with memory and
+        time proportional to the number of non-zeros instead of
+        ``n_samples x n_components``. ``init`` stays a dense array.
 
     Returns
     -------
     code : ndarray of shape (n_samples, n_components), dtype of ``X``
+        Or a ``scipy.sparse.csr_matrix`` of that shape with ``sparse_output``.
 
     Examples
     --------
@@ -164,6 +181,9 @@ def sparse_encode(
     >>> from sparsecode import sparse_encode
     >>> D = np.eye(3)
     >>> sparse_encode(np.array([[0.0, 2.0, 0.1]]), D, algorithm="omp", n_nonzero_coefs=1)
+    array([[0., 2., 0.]])
+    >>> sparse_encode(np.array([[0.0, 2.0, 0.1]]), D, algorithm="omp", n_nonzero_coefs=1,
+    ...               sparse_output=True).toarray()
     array([[0., 2., 0.]])
     """
     code, _, _ = encode_details(
@@ -179,5 +199,6 @@ def sparse_encode(
         n_jobs=n_jobs,
         positive=positive,
         omp_rule=omp_rule,
+        sparse_output=sparse_output,
     )
     return code

@@ -4,7 +4,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._encode import encode_details
@@ -38,6 +38,13 @@ class OrthogonalMatchingPursuit(MultiOutputMixin, RegressorMixin, BaseEstimator)
         Non-negative coefficients (non-negative OMP; an extension).
     n_jobs : int, default=None
         Threads for several targets (``None``: 1, ``-1``: all cores).
+    omp_rule : {'correlation', 'ormp'}, default='correlation'
+        How the next column is chosen: the one most correlated with the
+        residual (above), or ``'ormp'``, order-recursive matching pursuit
+        (orthogonal least squares, Chen, Billings & Luo 1989): the column
+        whose addition leaves the smallest least-squares residual, which
+        does not depend on the column norms. ``'ormp'`` needs
+        ``positive=False``.
 
     Attributes
     ----------
@@ -66,18 +73,24 @@ class OrthogonalMatchingPursuit(MultiOutputMixin, RegressorMixin, BaseEstimator)
         "fit_intercept": ["boolean"],
         "positive": ["boolean"],
         "n_jobs": [Integral, None],
+        "omp_rule": [StrOptions({"correlation", "ormp"})],
     }
 
-    def __init__(self, *, n_nonzero_coefs=None, tol=None, fit_intercept=True, positive=False, n_jobs=None):
+    def __init__(
+        self, *, n_nonzero_coefs=None, tol=None, fit_intercept=True, positive=False, n_jobs=None, omp_rule="correlation"
+    ):
         self.n_nonzero_coefs = n_nonzero_coefs
         self.tol = tol
         self.fit_intercept = fit_intercept
         self.positive = positive
         self.n_jobs = n_jobs
+        self.omp_rule = omp_rule
 
     def fit(self, X, y):
         """Fits the sparse linear model to ``X`` (n_samples, n_features) and ``y``."""
         self._validate_params()
+        if self.omp_rule == "ormp" and self.positive:
+            raise ValueError("omp_rule='ormp' has no non-negative variant: use positive=False")
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=FLOAT_DTYPES)
         y = np.asarray(y, dtype=X.dtype)
         n_features = X.shape[1]
@@ -109,6 +122,7 @@ class OrthogonalMatchingPursuit(MultiOutputMixin, RegressorMixin, BaseEstimator)
                 alpha=self.tol,
                 positive=self.positive,
                 n_jobs=self.n_jobs,
+                omp_rule=self.omp_rule,
             )
             coef[:, usable] = code
             n_iter = np.count_nonzero(code, axis=1)

@@ -262,6 +262,77 @@ def test_results_do_not_depend_on_n_jobs(rng, algorithm):
         np.testing.assert_array_equal(sparse_encode(X, D, algorithm=algorithm, alpha=alpha, max_iter=20, n_jobs=n_jobs), one)
 
 
+# ---- sparse output -----------------------------------------------------------------------------
+
+
+SPARSE_CASES = [
+    ("omp", {}),
+    ("omp", {"omp_rule": "ormp"}),
+    ("omp", {"positive": True}),
+    ("omp", {"alpha": 0.3}),
+    ("lasso_lars", {"alpha": 0.2}),
+    ("lasso_cd", {"alpha": 0.2}),
+    ("lars", {"n_nonzero_coefs": 4}),
+    ("fista", {"alpha": 0.2}),
+    ("threshold", {"alpha": 0.2}),
+    ("hard_threshold", {"alpha": 0.5}),
+]
+
+
+@pytest.mark.parametrize("algorithm, params", SPARSE_CASES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sparse_output_is_the_dense_codes_exactly(rng, algorithm, params, dtype):
+    D = rng.standard_normal((48, 16)).astype(dtype)
+    X = rng.standard_normal((150, 16)).astype(dtype)  # several blocks of the driver
+    dense, n_iter, objective = encode_details(X, D, algorithm=algorithm, **params)
+    code, sparse_n_iter, sparse_objective = encode_details(X, D, algorithm=algorithm, sparse_output=True, **params)
+    assert isinstance(code, sparse.csr_matrix)
+    assert code.shape == dense.shape and code.dtype == dense.dtype
+    assert code.indices.dtype == np.int32 and code.indptr.dtype == np.int32
+    assert code.has_sorted_indices and code.nnz == np.count_nonzero(dense) > 0
+    assert np.all(code.data != 0)
+    np.testing.assert_array_equal(code.toarray(), dense)
+    np.testing.assert_array_equal(sparse_n_iter, n_iter)
+    np.testing.assert_array_equal(sparse_objective, objective)
+
+
+def test_sparse_output_of_any_strides_and_warm_starts(problem):
+    X, D = problem
+    expected = sparse_encode(X, D, algorithm="omp", n_nonzero_coefs=3)
+    for Xv in (np.asfortranarray(X), X[::-1][::-1]):
+        code = sparse_encode(Xv, D, algorithm="omp", n_nonzero_coefs=3, sparse_output=True)
+        np.testing.assert_array_equal(code.toarray(), expected)
+    cold = sparse_encode(X, D, algorithm="lasso_cd", alpha=0.2, tol=1e-12)
+    init = cold + 0.01
+    warm_dense = sparse_encode(X, D, algorithm="lasso_cd", alpha=0.2, init=init)
+    warm = sparse_encode(X, D, algorithm="lasso_cd", alpha=0.2, init=init, sparse_output=True)
+    np.testing.assert_array_equal(warm.toarray(), warm_dense)
+    with pytest.raises(ValueError, match="init is 2 x 40"):
+        sparse_encode(X, D, algorithm="lasso_cd", alpha=0.2, init=init[:2], sparse_output=True)
+
+
+@pytest.mark.parametrize("params", [{"algorithm": "omp", "omp_rule": "ormp"}, {"algorithm": "lasso_lars", "alpha": 0.5}])
+def test_sparse_output_does_not_depend_on_n_jobs(rng, params):
+    D = rng.standard_normal((64, 16))
+    X = rng.standard_normal((700, 16))
+    one = sparse_encode(X, D, n_jobs=1, sparse_output=True, **params)
+    for n_jobs in (2, 3, -1):
+        many = sparse_encode(X, D, n_jobs=n_jobs, sparse_output=True, **params)
+        for name in ("data", "indices", "indptr"):
+            np.testing.assert_array_equal(getattr(many, name), getattr(one, name))
+
+
+def test_sparse_output_equals_spams_omp(problem):
+    spams = pytest.importorskip("spams")
+    X, D = problem
+    ours = sparse_encode(X, D, algorithm="omp", n_nonzero_coefs=5, omp_rule="ormp", sparse_output=True)
+    theirs = spams.omp(np.asfortranarray(X.T), np.asfortranarray(D.T), L=5, numThreads=1).T.tocsr()
+    theirs.sort_indices()
+    np.testing.assert_array_equal(ours.indptr, theirs.indptr)
+    np.testing.assert_array_equal(ours.indices, theirs.indices)
+    np.testing.assert_allclose(ours.data, theirs.data, atol=1e-8, rtol=0)
+
+
 # ---- errors ------------------------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import estimator_checks_generator
 
-from sparsecode import OrthogonalMatchingPursuit, SparseCoder
+from sparsecode import OrthogonalMatchingPursuit, SparseCoder, sparse_encode
 
 # scikit-learn's checks call SparseCoder with data of several widths; as in
 # scikit-learn's own test suite, each such check gets a dictionary that fits it
@@ -38,20 +38,25 @@ def _check_name(check):
     return getattr(check, "func", check).__name__
 
 
-def _coder_for(check):
+def _coder_for(check, **params):
     n_features = _CODER_FEATURES.get(_check_name(check), 3)
     dictionary = np.random.default_rng(0).normal(size=(5, n_features))
     dtype = np.float32 if _check_name(check) == "check_transformer_preserve_dtypes" else np.float64
-    return SparseCoder(dictionary=dictionary.astype(dtype))
+    return SparseCoder(dictionary=dictionary.astype(dtype), **params)
 
 
-def _coder_checks():
-    checks = estimator_checks_generator(SparseCoder(np.ones((5, 3))), legacy=True)
-    return [pytest.param(_coder_for(check), check, id=_check_name(check)) for _, check in checks]
+def _coder_checks(**params):
+    checks = estimator_checks_generator(SparseCoder(np.ones((5, 3)), **params), legacy=True)
+    return [pytest.param(_coder_for(check, **params), check, id=_check_name(check)) for _, check in checks]
 
 
 @pytest.mark.parametrize("estimator, check", _coder_checks())
 def test_sparse_coder_passes_sklearn_checks(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("estimator, check", _coder_checks(omp_rule="ormp"))
+def test_sparse_coder_with_ormp_passes_sklearn_checks(estimator, check):
     check(estimator)
 
 
@@ -92,6 +97,24 @@ def test_sparse_coder_get_set_params(problem):
     assert coder.transform_algorithm == "fista" and coder.transform_alpha == 0.5
     with pytest.raises(ValueError, match="transform_algorithm"):
         SparseCoder(D, transform_algorithm="magic").fit(problem[0])
+
+
+def test_sparse_coder_omp_rule(problem):
+    X, D = problem
+    coder = SparseCoder(D, transform_algorithm="omp", transform_n_nonzero_coefs=4, omp_rule="ormp")
+    ormp = coder.fit_transform(X)
+    np.testing.assert_array_equal(ormp, sparse_encode(X, D, algorithm="omp", n_nonzero_coefs=4, omp_rule="ormp"))
+    plain = SparseCoder(D, transform_algorithm="omp", transform_n_nonzero_coefs=4).fit_transform(X)
+    assert np.abs(ormp - plain).max() > 1e-3
+    # ORMP minimises the residual greedily: lower on average than OMP's.
+    assert np.sum((X - ormp @ D) ** 2) < np.sum((X - plain @ D) ** 2)
+    assert coder.get_params()["omp_rule"] == "ormp"
+    with pytest.raises(ValueError, match="omp_rule"):
+        SparseCoder(D, omp_rule="residual").fit(X)
+    with pytest.raises(ValueError, match="transform_algorithm='omp' only"):
+        SparseCoder(D, transform_algorithm="lasso_lars", omp_rule="ormp").fit(X)
+    with pytest.raises(ValueError, match="no non-negative variant"):
+        SparseCoder(D, omp_rule="ormp", positive_code=True).transform(X)
 
 
 # ---- OrthogonalMatchingPursuit (regressor) ------------------------------------------------------
@@ -136,3 +159,27 @@ def test_omp_regressor_recovers_planted_support_and_pickles(rng):
     np.testing.assert_array_equal(clone.predict(X), model.predict(X))
     tol_model = OrthogonalMatchingPursuit(tol=1e-6).fit(X, y)
     assert np.sum((y - tol_model.predict(X)) ** 2) <= 1e-6
+
+
+@pytest.mark.parametrize("estimator, check", _checks(OrthogonalMatchingPursuit(omp_rule="ormp")))
+def test_omp_regressor_with_ormp_passes_sklearn_checks(estimator, check):
+    check(estimator)
+
+
+def test_omp_regressor_omp_rule(rng):
+    X = rng.standard_normal((30, 40))
+    X[:, 3] = X[:, 1] + 0.3 * X[:, 2]  # correlated columns, where the rules differ
+    Y = rng.standard_normal((30, 50))
+    model = OrthogonalMatchingPursuit(n_nonzero_coefs=4, fit_intercept=False, omp_rule="ormp").fit(X, Y)
+    expected = sparse_encode(Y.T, X.T, algorithm="omp", n_nonzero_coefs=4, omp_rule="ormp")
+    np.testing.assert_array_equal(model.coef_, expected)
+    plain = OrthogonalMatchingPursuit(n_nonzero_coefs=4, fit_intercept=False).fit(X, Y)
+    assert np.abs(model.coef_ - plain.coef_).max() > 1e-3
+    assert np.sum((Y - model.predict(X)) ** 2) < np.sum((Y - plain.predict(X)) ** 2)
+    # The rule does not depend on the column norms.
+    scaled = OrthogonalMatchingPursuit(n_nonzero_coefs=4, fit_intercept=False, omp_rule="ormp").fit(X * 10.0, Y)
+    np.testing.assert_array_equal(np.flatnonzero(scaled.coef_), np.flatnonzero(model.coef_))
+    with pytest.raises(ValueError, match="omp_rule"):
+        OrthogonalMatchingPursuit(omp_rule="residual").fit(X, Y)
+    with pytest.raises(ValueError, match="no non-negative variant"):
+        OrthogonalMatchingPursuit(omp_rule="ormp", positive=True).fit(X, Y)
