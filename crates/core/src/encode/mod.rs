@@ -489,12 +489,13 @@ fn encode_block_body<T: Float, E: Encoder<T>>(
         let status = encoder.encode_one(dict, &Signal { x: xj, dx: dxj, norm_sq }, zj, ws);
         // The non-zeros, without a branch per atom, then the residual
         // x - D^T z from them only.
+        let slots = buf.nonzeros.as_mut_slice();
         let mut nnz = 0;
         for (k, &c) in zj.iter().enumerate() {
-            buf.nonzeros[nnz] = k;
+            slots[nnz] = k;
             nnz += usize::from(c != T::zero());
         }
-        let nonzeros = &buf.nonzeros[..nnz];
+        let nonzeros = &slots[..nnz];
         for &k in nonzeros {
             let c = zj[k];
             let atom = columns.col(k).try_as_col_major().expect("atom_columns() is an owned column-major Mat");

@@ -23,10 +23,10 @@
 //! `c <- c - t_k v_k` (the residual loses its component along `q_k`) and picks
 //! the next atom. The residual energy is `||x||^2 - ||t||^2` and the
 //! least-squares code `L^{-T} t` is solved once, after the last selection.
-//! The arithmetic is Batch-OMP's (`K k` multiply-adds at step `k`), done as
-//! contiguous vector passes over the atoms (the new column, then one fused
-//! pass for the update and the next selection) instead of a matrix-vector
-//! product, a triangular solve and a separate scan per step. The loops run
+//! The arithmetic is Batch-OMP's (`K k` multiply-adds at step `k`), done in
+//! one pass over the atoms per step, a few atoms at a time in vector
+//! registers (the new column, the update and the next selection) instead of
+//! a matrix-vector product, a triangular solve and a separate scan per step. The loops run
 //! on AVX2 where the CPU has it ([`crate::linalg::has_avx2`]).
 //!
 //! The same sweep also gives the energy of each atom outside the span of the
@@ -210,8 +210,12 @@ pub struct OmpWorkspace<T> {
     /// `G[j, j] - ||P_I d_j||^2`, the energy of each atom outside the span of
     /// the selected ones (ORMP only).
     outside: Vec<T>,
+    /// `G[j, j]`, the starting value of `outside` (ORMP only).
+    diag: Vec<T>,
     /// `1e-10 G[j, j]` (or 100 ulps in `f32`): atoms with less energy outside
-    /// the span are numerically dependent on the selected ones (ORMP only).
+    /// the span are numerically dependent on the selected ones; infinite at
+    /// the selected atoms, which takes them out of ORMP's selection (ORMP
+    /// only; restored after each signal).
     outside_floor: Vec<T>,
     /// `V = G[:, I] L^{-T}`, `n_atoms x capacity`, column by column.
     basis: Vec<T>,
@@ -252,8 +256,9 @@ impl<T: Float> OmpWorkspace<T> {
             alpha: vec![T::zero(); n_atoms],
             weights: inv_norms.clone(),
             inv_norms,
-            outside_floor: diag.iter().map(|&g| pivot_floor::<T>() * g).collect(),
-            outside: diag,
+            outside_floor: diag.iter().map(|&g| outside_floor(g)).collect(),
+            outside: diag.clone(),
+            diag,
             basis: vec![T::zero(); n_atoms * gs],
             tri: vec![T::zero(); gs * gs],
             proj: vec![T::zero(); gs],
@@ -388,6 +393,11 @@ fn pivot_floor<T: Float>() -> T {
     T::of(1e-10).max(T::of(100.0) * T::epsilon())
 }
 
+/// ORMP's floor on the energy of atom `j` outside the span, from `G[j, j]`.
+fn outside_floor<T: Float>(diag: T) -> T {
+    pivot_floor::<T>() * diag
+}
+
 type GramRef<'a, T> = MatRef<'a, T, usize, usize, ContiguousFwd>;
 
 impl<T: Float> OmpWorkspace<T> {
@@ -418,9 +428,7 @@ impl<T: Float> OmpWorkspace<T> {
         let floor = pivot_floor::<T>();
         self.alpha.copy_from_slice(signal.dx);
         if ORMP {
-            for (o, j) in self.outside.iter_mut().zip(0..n_atoms) {
-                *o = gram.col(j).as_slice()[j];
-            }
+            self.outside.copy_from_slice(&self.diag);
         }
         // The first atom: every atom is wholly outside the empty span, so
         // both rules reduce to the largest normalised correlation.
@@ -454,6 +462,9 @@ impl<T: Float> OmpWorkspace<T> {
             residual_sq = (residual_sq - t * t).max(T::zero());
             self.support[n] = s;
             self.weights[s] = T::zero();
+            if ORMP {
+                self.outside_floor[s] = T::infinity();
+            }
             n += 1;
             let more = n < self.budget && n < capacity && !tolerance.is_some_and(|tol| residual_sq <= tol);
             if !more {
@@ -480,6 +491,9 @@ impl<T: Float> OmpWorkspace<T> {
         }
         for &s in &self.support[..n] {
             self.weights[s] = self.inv_norms[s];
+            if ORMP {
+                self.outside_floor[s] = outside_floor(self.diag[s]);
+            }
         }
         Outcome { n_active: n, n_iter: n, converged }
     }
@@ -651,8 +665,14 @@ impl<T: Float> Sweep<'_, T> {
     /// `|c_j| weights_j > min_corr` (and, for ORMP, `e_j` above its floor),
     /// the first on ties.
     ///
-    /// Atoms go in chunks of [`LANES`], each lane with its own running best,
-    /// so that the compiler vectorises the selection too.
+    /// One pass over the atoms in chunks of [`LANES`]: the new column of a
+    /// chunk is summed in registers (the same sums in the same order as atom
+    /// by atom), then updated, and each lane keeps its own running best, so
+    /// that the compiler vectorises the selection too. ORMP ranks every atom
+    /// above its floor (selected atoms have an infinite floor) and checks
+    /// the correlation threshold on the winner only; in the rare case that
+    /// it fails (a nearly exact fit), a second scan applies the threshold to
+    /// every atom, so the result is the same as filtering first.
     #[inline(always)]
     fn run<const ORMP: bool>(
         &self,
@@ -664,21 +684,23 @@ impl<T: Float> Sweep<'_, T> {
     ) -> Option<usize> {
         let n_atoms = v.len();
         let mut best = Lanes::new(if ORMP { T::zero() } else { self.min_corr });
-        // The new column first, one earlier column at a time: the same sums
-        // in the same order as atom by atom, in simple vector passes.
-        v.copy_from_slice(self.g_col);
-        for (i, &l) in self.row.iter().enumerate() {
-            for (vj, &p) in v.iter_mut().zip(&self.prev[i * n_atoms..(i + 1) * n_atoms]) {
-                *vj -= l * p;
-            }
-        }
         let body = n_atoms - n_atoms % LANES;
+        // Column i of V starts at i * n_atoms (offsets computed once: no
+        // division per chunk to count the columns).
+        let prev = &self.prev[..self.row.len() * n_atoms];
         for base in (0..body).step_by(LANES) {
             let chunk = base..base + LANES;
-            let acc: [T; LANES] = lanes(&v[chunk.clone()]);
+            let mut acc: [T; LANES] = lanes(&self.g_col[chunk.clone()]);
+            let mut start = base;
+            for &l in self.row {
+                let p: [T; LANES] = lanes(&prev[start..start + LANES]);
+                for q in 0..LANES {
+                    acc[q] -= l * p[q];
+                }
+                start += n_atoms;
+            }
             let v_out: &mut [T; LANES] = (&mut v[chunk.clone()]).try_into().expect("a chunk of LANES");
             let c_io: &mut [T; LANES] = (&mut corr[chunk.clone()]).try_into().expect("a chunk of LANES");
-            let w: [T; LANES] = lanes(&weights[chunk.clone()]);
             let mut vj = [T::zero(); LANES];
             let mut c = [T::zero(); LANES];
             for q in 0..LANES {
@@ -695,13 +717,17 @@ impl<T: Float> Sweep<'_, T> {
                     e[q] = e_io[q] - vj[q] * vj[q];
                 }
                 *e_io = e;
-                best.offer_ratio(T::of(base as f64), &c, &w, &e, &floor, self.min_corr);
+                best.offer_ratio(&c, &e, &floor);
             } else {
-                best.offer(T::of(base as f64), &c, &w);
+                best.offer(&c, &lanes(&weights[chunk]));
             }
         }
         for j in body..n_atoms {
-            let vj = v[j] * self.inv_pivot;
+            let mut acc = self.g_col[j];
+            for (i, &l) in self.row.iter().enumerate() {
+                acc -= l * prev[i * n_atoms + j];
+            }
+            let vj = acc * self.inv_pivot;
             v[j] = vj;
             let c = corr[j] - self.t * vj;
             corr[j] = c;
@@ -710,7 +736,7 @@ impl<T: Float> Sweep<'_, T> {
                 let e = outside[j] - vj * vj;
                 outside[j] = e;
                 let num = c * c;
-                if c.abs() * weights[j] > self.min_corr && e > outside_floor[j] && num * best.den[q] > best.num[q] * e {
+                if e > outside_floor[j] && num * best.den[q] > best.num[q] * e {
                     (best.num[q], best.den[q], best.arg[q]) = (num, e, T::of(j as f64));
                 }
             } else {
@@ -720,8 +746,35 @@ impl<T: Float> Sweep<'_, T> {
                 }
             }
         }
-        best.winner()
+        let winner = best.winner();
+        match winner {
+            Some(w) if ORMP && corr[w].abs() * weights[w] <= self.min_corr => {
+                ratio_above_threshold(corr, weights, outside, outside_floor, self.min_corr)
+            }
+            _ => winner,
+        }
     }
+}
+
+/// ORMP's selection with the correlation threshold on every atom: the
+/// largest `c_j^2 / e_j` among the atoms with `|c_j| weights_j > min_corr` and
+/// `e_j > floor_j`, the first on ties (the fallback of [`Sweep::run`]).
+#[cold]
+fn ratio_above_threshold<T: Float>(
+    corr: &[T],
+    weights: &[T],
+    outside: &[T],
+    floor: &[T],
+    min_corr: T,
+) -> Option<usize> {
+    let mut best = Lanes::new(T::zero());
+    for (j, (((&c, &w), &e), &f)) in corr.iter().zip(weights).zip(outside).zip(floor).enumerate() {
+        let (num, q) = (c * c, j % LANES);
+        if c.abs() * w > min_corr && e > f && num * best.den[q] > best.num[q] * e {
+            (best.num[q], best.den[q], best.arg[q]) = (num, e, T::of(j as f64));
+        }
+    }
+    best.winner()
 }
 
 /// The atom with the largest `|c_j| weights_j` above `min_corr` (the first on
@@ -731,7 +784,7 @@ fn first_atom<T: Float>(corr: &[T], weights: &[T], min_corr: T) -> Option<usize>
     let mut best = Lanes::new(min_corr);
     let body = corr.len() - corr.len() % LANES;
     for base in (0..body).step_by(LANES) {
-        best.offer(T::of(base as f64), &lanes(&corr[base..base + LANES]), &lanes(&weights[base..base + LANES]));
+        best.offer(&lanes(&corr[base..base + LANES]), &lanes(&weights[base..base + LANES]));
     }
     for j in body..corr.len() {
         let (score, q) = (corr[j].abs() * weights[j], j % LANES);
@@ -756,8 +809,9 @@ struct Lanes<T> {
     num: [T; LANES],
     den: [T; LANES],
     arg: [T; LANES],
-    /// `0, 1, ..., LANES - 1`.
-    offsets: [T; LANES],
+    /// The atoms of the next chunk offered, `base, base + 1, ...`: one
+    /// vector add per chunk instead of a conversion from the integer index.
+    next: [T; LANES],
 }
 
 impl<T: Float> Lanes<T> {
@@ -769,44 +823,46 @@ impl<T: Float> Lanes<T> {
             num: [start; LANES],
             den: [T::one(); LANES],
             arg: [-T::one(); LANES],
-            offsets: std::array::from_fn(|q| T::of(q as f64)),
+            next: std::array::from_fn(|q| T::of(q as f64)),
         }
     }
 
-    /// OMP: atoms `base + q` with scores `|c_q| w_q`.
+    /// Moves `next` to the following chunk.
     #[inline(always)]
-    fn offer(&mut self, base: T, c: &[T; LANES], w: &[T; LANES]) {
+    fn advance(&mut self) {
+        for q in 0..LANES {
+            self.next[q] += T::of(LANES as f64);
+        }
+    }
+
+    /// OMP: the atoms `next` with scores `|c_q| w_q`; then the next chunk.
+    #[inline(always)]
+    fn offer(&mut self, c: &[T; LANES], w: &[T; LANES]) {
         let (mut num, mut arg) = (self.num, self.arg);
         for q in 0..LANES {
             let score = c[q].abs() * w[q];
             let better = score > num[q];
             num[q] = if better { score } else { num[q] };
-            arg[q] = if better { base + self.offsets[q] } else { arg[q] };
+            arg[q] = if better { self.next[q] } else { arg[q] };
         }
         (self.num, self.arg) = (num, arg);
+        self.advance();
     }
 
-    /// ORMP: atoms `base + q` with scores `c_q^2 / e_q`, candidates when
-    /// `|c_q| w_q > min_corr` and `e_q > floor_q`.
+    /// ORMP: the atoms `next` with scores `c_q^2 / e_q`, candidates when
+    /// `e_q > floor_q`; then the next chunk.
     #[inline(always)]
-    fn offer_ratio(
-        &mut self,
-        base: T,
-        c: &[T; LANES],
-        w: &[T; LANES],
-        e: &[T; LANES],
-        floor: &[T; LANES],
-        min_corr: T,
-    ) {
+    fn offer_ratio(&mut self, c: &[T; LANES], e: &[T; LANES], floor: &[T; LANES]) {
         let (mut num, mut den, mut arg) = (self.num, self.den, self.arg);
         for q in 0..LANES {
             let sq = c[q] * c[q];
-            let better = (c[q].abs() * w[q] > min_corr) & (e[q] > floor[q]) & (sq * den[q] > num[q] * e[q]);
+            let better = (e[q] > floor[q]) & (sq * den[q] > num[q] * e[q]);
             num[q] = if better { sq } else { num[q] };
             den[q] = if better { e[q] } else { den[q] };
-            arg[q] = if better { base + self.offsets[q] } else { arg[q] };
+            arg[q] = if better { self.next[q] } else { arg[q] };
         }
         (self.num, self.den, self.arg) = (num, den, arg);
+        self.advance();
     }
 
     /// The best atom over the lanes, the smallest index on ties.
