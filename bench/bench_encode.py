@@ -85,9 +85,9 @@ def objective(X, D, code, lam):
 
 def table(title, rows, reference):
     print(f"\n{title}")
-    print(f"{'method':<44}{'time (s)':>10}{'ratio':>9}{'objective':>14}{'nnz':>7}")
+    print(f"{'method':<50}{'time (s)':>10}{'ratio':>9}{'objective':>14}{'nnz':>7}")
     for name, t, obj, nnz in rows:
-        print(f"{name:<44}{t:>10.3f}{t / reference:>9.2f}{obj:>14.6f}{nnz:>7.2f}")
+        print(f"{name:<50}{t:>10.3f}{t / reference:>9.2f}{obj:>14.6f}{nnz:>7.2f}")
 
 
 def run(name, fn, X, D, lam, repeat, rows):

@@ -375,6 +375,23 @@ fn planted_sparse_codes_are_recovered_exactly() {
 }
 
 #[test]
+fn ormp_stops_at_an_exact_fit_with_budget_to_spare() {
+    // Exact 3-atom combinations with a budget of 8: after the third atom
+    // every correlation is rounding noise, below the exact-fit threshold, so
+    // the best ratio fails it and the thresholded rescan finds no atom.
+    let d = unit_rows(gaussian(96, 64, 17));
+    let (z, x) = planted(&d, 100, 3, 18);
+    let out = encode(&Ormp::with_n_nonzero(8), &Dictionary::new(d).unwrap(), x.as_ref()).unwrap();
+    for (i, r) in out.reports.iter().enumerate() {
+        assert_eq!(r.n_nonzero, 3, "signal {i}: {r:?}");
+        assert!(r.converged && r.residual_norm < 1e-10, "signal {i}: {r:?}");
+        for k in 0..z.ncols() {
+            assert!((out.codes[(i, k)] - z[(i, k)]).abs() < 1e-10, "signal {i}, atom {k}");
+        }
+    }
+}
+
+#[test]
 fn tolerance_stops_at_the_first_atom_that_meets_it() {
     let d = gaussian(20, 10, 11);
     let dict = Dictionary::new(d.clone()).unwrap();
