@@ -73,11 +73,12 @@ pub struct LarsWorkspace<T> {
     direction: Vec<T>,
     /// `(G + l2 I)[:, A] w`: the rate at which each correlation decreases.
     rate: Vec<T>,
-    /// Correlations `D x - (G + l2 I) z`.
+    /// Correlations `D x - (G + l2 I) z`, one step behind while a step's
+    /// move is pending (it is applied in the next rate pass).
     corr: Vec<T>,
-    /// 1 where an atom may enter, 0 where it is active or numerically
-    /// dependent on the active ones (as a float, for the vectorised search).
-    open: Vec<T>,
+    /// 1 where an atom may enter, `-inf` where it is active or numerically
+    /// dependent on the active ones (see [`EntrySweep::run`]).
+    unit: Vec<T>,
 }
 
 enum Event {
@@ -111,7 +112,7 @@ impl<T: Float> Encoder<T> for Lars {
             direction: Vec::with_capacity(capacity),
             rate: vec![T::zero(); n],
             corr: vec![T::zero(); n],
-            open: vec![T::one(); n],
+            unit: vec![T::one(); n],
         }
     }
 
@@ -166,7 +167,7 @@ fn lars_path<T: Float>(
     ws.chol.clear();
     ws.active.clear();
     ws.signs.clear();
-    ws.open.fill(T::one());
+    ws.unit.fill(T::one());
     ws.corr.copy_from_slice(dx);
     let max_nonzero = max_nonzero.unwrap_or(usize::MAX);
 
@@ -186,12 +187,18 @@ fn lars_path<T: Float>(
     // The atom that left at the last event, and the sign of its correlation
     // then (`+-lambda_t`): it must not re-enter on that side at once.
     let mut just_left: Option<(usize, T)> = None;
+    // The last step's length, not yet applied to the correlations.
+    let mut moved: Option<T> = None;
     let max_steps = 8 * n + 8;
     let mut steps = 0;
     while steps < max_steps {
         if let Some(j) = pending.take() {
-            if !add_atom(p, gram, j, ws) {
-                ws.open[j] = T::zero();
+            let c = match moved {
+                Some(g) => ws.corr[j] - g * ws.rate[j],
+                None => ws.corr[j],
+            };
+            if !add_atom(p, gram, j, c, ws) {
+                ws.unit[j] = T::neg_infinity();
             }
         }
         if ws.active.is_empty() {
@@ -203,13 +210,14 @@ fn lars_path<T: Float>(
         ws.direction.extend_from_slice(&ws.signs);
         ws.chol.solve_in_place(&mut ws.direction);
 
-        // The rate of every correlation and the first atom to enter, in one
-        // sweep; the atom that just left is held out and checked alone.
-        let held = just_left.map(|(i, _)| std::mem::replace(&mut ws.open[i], T::zero()));
+        // The last move, the rate of every correlation, and the first atom
+        // to enter; the atom that just left is held out and checked alone.
+        move_and_rate(gram, &ws.active, &ws.direction, moved.take(), &mut ws.corr, &mut ws.rate);
+        let held = just_left.map(|(i, _)| std::mem::replace(&mut ws.unit[i], T::neg_infinity()));
         let sweep = EntrySweep { level, nonneg: p.nonneg, reach: level - p.lambda };
-        let mut best = sweep.run(gram, &ws.active, &ws.direction, &ws.open, &ws.corr, &mut ws.rate);
-        if let (Some((i, sign)), Some(open)) = (just_left, held) {
-            ws.open[i] = open;
+        let mut best = sweep.run(&ws.unit, &ws.corr, &ws.rate);
+        if let (Some((i, sign)), Some(unit)) = (just_left, held) {
+            ws.unit[i] = unit;
             let (c, a) = (ws.corr[i], ws.rate[i]);
             // Only on the side opposite to the one it left from.
             if sign <= T::zero() {
@@ -239,12 +247,12 @@ fn lars_path<T: Float>(
         }
         if matches!(event, Event::Enter(_)) && ws.active.len() >= max_nonzero {
             // The path stops where the atom would enter: Lasso solution at lambda_t.
-            gamma = gamma.max(T::zero());
-            advance(gamma, code, ws);
+            advance(gamma.max(T::zero()), code, ws);
             return SolveStatus { n_iter: steps + 1, converged: true };
         }
         gamma = gamma.max(T::zero());
         advance(gamma, code, ws);
+        moved = Some(gamma);
         level -= gamma;
         steps += 1;
         just_left = None;
@@ -255,7 +263,7 @@ fn lars_path<T: Float>(
                 let i = ws.active.remove(pos);
                 let sign = ws.signs.remove(pos);
                 ws.chol.remove(pos);
-                ws.open[i] = T::one();
+                ws.unit[i] = T::one();
                 code[i] = T::zero();
                 just_left = Some((i, sign));
             }
@@ -264,8 +272,57 @@ fn lars_path<T: Float>(
     SolveStatus { n_iter: steps, converged: false }
 }
 
-/// Atoms per chunk of the vectorised sweep, each with its own running minimum.
+/// Atoms per chunk of the entry search, each with its own running minimum.
 const LANES: usize = 8;
+
+/// Atoms per block of the rate pass: as many independent sums as keep the
+/// adder pipelines full while the active columns stream through.
+const BLOCK: usize = 32;
+
+/// Subtracts `gamma rate` from the correlations (the previous step's move,
+/// when there was one) and overwrites `rate` with `G[:, A] w`, in one pass:
+/// a block of `BLOCK` atoms at a time, each block's sums held in registers
+/// while the active Gram columns (contiguous) stream through. Every sum is
+/// the element-wise `((0 + w_0 g_0) + w_1 g_1) + ...`, in the active order.
+#[inline(always)]
+fn move_and_rate<T: Float>(
+    gram: faer::MatRef<'_, T>,
+    active: &[usize],
+    w: &[T],
+    gamma: Option<T>,
+    corr: &mut [T],
+    rate: &mut [T],
+) {
+    let n = rate.len();
+    let body = n - n % BLOCK;
+    for base in (0..body).step_by(BLOCK) {
+        let r: &mut [T; BLOCK] = (&mut rate[base..base + BLOCK]).try_into().expect("BLOCK");
+        if let Some(g) = gamma {
+            let c: &mut [T; BLOCK] = (&mut corr[base..base + BLOCK]).try_into().expect("BLOCK");
+            for q in 0..BLOCK {
+                c[q] -= g * r[q];
+            }
+        }
+        let mut acc = [T::zero(); BLOCK];
+        for (&i, &wi) in active.iter().zip(w) {
+            let col: &[T; BLOCK] = gram_col(gram, i)[base..base + BLOCK].try_into().expect("BLOCK");
+            for q in 0..BLOCK {
+                acc[q] += wi * col[q];
+            }
+        }
+        *r = acc;
+    }
+    for j in body..n {
+        if let Some(g) = gamma {
+            corr[j] -= g * rate[j];
+        }
+        let mut acc = T::zero();
+        for (&i, &wi) in active.iter().zip(w) {
+            acc += wi * gram_col(gram, i)[j];
+        }
+        rate[j] = acc;
+    }
+}
 
 /// The search for the next atom to enter (Efron et al. 2004, eq. 2.13):
 /// with correlations `c_j` and rates `a_j`, an inactive atom's correlation
@@ -279,87 +336,64 @@ struct EntrySweep<T> {
 }
 
 impl<T: Float> EntrySweep<T> {
-    /// Computes `rate = G[:, A] w` for every atom (one contiguous Gram column
-    /// at a time) and returns the running
-    /// minima of the entry steps over the atoms with `open_j = 1`.
+    /// The running minima of the entry steps over the atoms; `unit_j` is 1
+    /// for an atom that may enter and `-inf` for one that may not, which
+    /// makes both of its denominators `unit_j -+ a_j` negative.
     #[inline(always)]
-    fn run(
-        &self,
-        gram: faer::MatRef<'_, T>,
-        active: &[usize],
-        w: &[T],
-        open: &[T],
-        corr: &[T],
-        rate: &mut [T],
-    ) -> Entry<T> {
+    fn run(&self, unit: &[T], corr: &[T], rate: &[T]) -> Entry<T> {
         if self.nonneg {
-            self.run_sides::<false>(gram, active, w, open, corr, rate)
+            self.run_sides::<false>(unit, corr, rate)
         } else {
-            self.run_sides::<true>(gram, active, w, open, corr, rate)
+            self.run_sides::<true>(unit, corr, rate)
         }
     }
 
     /// [`EntrySweep::run`], with or without the negative side.
     #[inline(always)]
-    fn run_sides<const BOTH: bool>(
-        &self,
-        gram: faer::MatRef<'_, T>,
-        active: &[usize],
-        w: &[T],
-        open: &[T],
-        corr: &[T],
-        rate: &mut [T],
-    ) -> Entry<T> {
+    fn run_sides<const BOTH: bool>(&self, unit: &[T], corr: &[T], rate: &[T]) -> Entry<T> {
         let n = rate.len();
-        // The rate, one column of G[:, A] at a time (the same sums, in the
-        // same order, as an element-wise loop).
-        rate.fill(T::zero());
-        for (&i, &wi) in active.iter().zip(w) {
-            for (r, &g) in rate.iter_mut().zip(gram_col(gram, i)) {
-                *r += wi * g;
-            }
-        }
+        let zero = T::zero();
         let mut best = Entry::new(self.reach);
         let (mut num, mut den, mut arg) = (best.num, best.den, best.arg);
         let offsets = best.offsets;
         let body = n - n % LANES;
         for base in (0..body).step_by(LANES) {
-            let acc: &[T; LANES] = rate[base..base + LANES].try_into().expect("LANES");
+            let a: &[T; LANES] = rate[base..base + LANES].try_into().expect("LANES");
             let c: &[T; LANES] = corr[base..base + LANES].try_into().expect("LANES");
-            let o: &[T; LANES] = open[base..base + LANES].try_into().expect("LANES");
+            let u: &[T; LANES] = unit[base..base + LANES].try_into().expect("LANES");
             let start = T::of(base as f64);
-            // Each lane's candidate: the sooner of its two sides, or
-            // `(reach, 1)`, which never beats a lane strictly, when neither
-            // side can enter.
-            let (mut cn, mut cd): ([T; LANES], [T; LANES]) = (
-                std::array::from_fn(|q| (self.level - c[q]).max(T::zero())),
-                std::array::from_fn(|q| T::one() - acc[q]),
-            );
-            let ok: [bool; LANES] = std::array::from_fn(|q| (o[q] > T::zero()) & (cd[q] > T::zero()));
-            cn = std::array::from_fn(|q| if ok[q] { cn[q] } else { self.reach });
-            cd = std::array::from_fn(|q| if ok[q] { cd[q] } else { T::one() });
-            if BOTH {
-                let n2: [T; LANES] = std::array::from_fn(|q| (self.level + c[q]).max(T::zero()));
-                let d2: [T; LANES] = std::array::from_fn(|q| T::one() + acc[q]);
-                let take: [bool; LANES] =
-                    std::array::from_fn(|q| (o[q] > T::zero()) & (d2[q] > T::zero()) & (n2[q] * cd[q] < cn[q] * d2[q]));
-                cn = std::array::from_fn(|q| if take[q] { n2[q] } else { cn[q] });
-                cd = std::array::from_fn(|q| if take[q] { d2[q] } else { cd[q] });
+            // One running-minimum update per side; a candidate must beat the
+            // lane strictly, so the positive side wins ties, as does the
+            // earlier atom of a lane.
+            for q in 0..LANES {
+                let d = u[q] - a[q];
+                let m = self.level - c[q];
+                let m = if m > zero { m } else { zero };
+                let better = (d > zero) & (m * den[q] < num[q] * d);
+                num[q] = if better { m } else { num[q] };
+                den[q] = if better { d } else { den[q] };
+                arg[q] = if better { start + offsets[q] } else { arg[q] };
             }
-            let better: [bool; LANES] = std::array::from_fn(|q| cn[q] * den[q] < num[q] * cd[q]);
-            num = std::array::from_fn(|q| if better[q] { cn[q] } else { num[q] });
-            den = std::array::from_fn(|q| if better[q] { cd[q] } else { den[q] });
-            arg = std::array::from_fn(|q| if better[q] { start + offsets[q] } else { arg[q] });
+            if BOTH {
+                for q in 0..LANES {
+                    let d = u[q] + a[q];
+                    let m = self.level + c[q];
+                    let m = if m > zero { m } else { zero };
+                    let better = (d > zero) & (m * den[q] < num[q] * d);
+                    num[q] = if better { m } else { num[q] };
+                    den[q] = if better { d } else { den[q] };
+                    arg[q] = if better { start + offsets[q] } else { arg[q] };
+                }
+            }
         }
         (best.num, best.den, best.arg) = (num, den, arg);
         for j in body..n {
-            let acc = rate[j];
-            if open[j] > T::zero() {
-                let c = corr[j];
-                best.offer_one(j, (self.level - c).max(T::zero()), T::one() - acc);
-                if BOTH {
-                    best.offer_one(j, (self.level + c).max(T::zero()), T::one() + acc);
-                }
+            let (a, c, u) = (rate[j], corr[j], unit[j]);
+            let m = self.level - c;
+            best.offer_one(j, if m > zero { m } else { zero }, u - a);
+            if BOTH {
+                let m = self.level + c;
+                best.offer_one(j, if m > zero { m } else { zero }, u + a);
             }
         }
         best
@@ -415,21 +449,25 @@ impl<T: Float> Entry<T> {
     }
 }
 
-/// Moves the active coefficients by `gamma w` and the correlations by `-gamma rate`.
+/// Moves the active coefficients by `gamma w` (the correlations follow in
+/// the next [`move_and_rate`]).
 #[inline(always)]
-fn advance<T: Float>(gamma: T, code: &mut [T], ws: &mut LarsWorkspace<T>) {
+fn advance<T: Float>(gamma: T, code: &mut [T], ws: &LarsWorkspace<T>) {
     for (&i, &w) in ws.active.iter().zip(&ws.direction) {
         code[i] += gamma * w;
     }
-    for (c, &r) in ws.corr.iter_mut().zip(&ws.rate) {
-        *c -= gamma * r;
-    }
 }
 
-/// Adds atom `j` to the active set and the Cholesky factor of `(G + l2 I)_AA`;
-/// `false` when the factor is full or `j` is numerically dependent on the
-/// active atoms.
-fn add_atom<T: Float>(p: &PenaltyScalars<T>, gram: faer::MatRef<'_, T>, j: usize, ws: &mut LarsWorkspace<T>) -> bool {
+/// Adds atom `j`, whose correlation is `c`, to the active set and the
+/// Cholesky factor of `(G + l2 I)_AA`; `false` when the factor is full or `j`
+/// is numerically dependent on the active atoms.
+fn add_atom<T: Float>(
+    p: &PenaltyScalars<T>,
+    gram: faer::MatRef<'_, T>,
+    j: usize,
+    c: T,
+    ws: &mut LarsWorkspace<T>,
+) -> bool {
     if ws.chol.len() == ws.chol.capacity() {
         return false;
     }
@@ -441,8 +479,8 @@ fn add_atom<T: Float>(p: &PenaltyScalars<T>, gram: faer::MatRef<'_, T>, j: usize
         return false;
     }
     ws.active.push(j);
-    ws.signs.push(if ws.corr[j] >= T::zero() { T::one() } else { -T::one() });
-    ws.open[j] = T::zero();
+    ws.signs.push(if c >= T::zero() { T::one() } else { -T::one() });
+    ws.unit[j] = T::neg_infinity();
     true
 }
 
