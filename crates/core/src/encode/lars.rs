@@ -478,12 +478,14 @@ impl<T: Float> EntrySweep<T> {
             let start = T::of(base as f64);
             // One running-minimum update per side; a candidate must beat the
             // lane strictly, so the positive side wins ties, as does the
-            // earlier atom of a lane.
+            // earlier atom of a lane. No test of `d > 0` is needed: the lane's
+            // `num >= 0` and `den > 0`, and `m >= 0`, so `m den < num d`
+            // implies it (with `d = -inf`, `num d` is `-inf` or NaN).
             for q in 0..LANES {
                 let d = u[q] - a[q];
                 let m = self.level - c[q];
                 let m = if m > zero { m } else { zero };
-                let better = (d > zero) & (m * den[q] < num[q] * d);
+                let better = m * den[q] < num[q] * d;
                 num[q] = if better { m } else { num[q] };
                 den[q] = if better { d } else { den[q] };
                 arg[q] = if better { start + offsets[q] } else { arg[q] };
@@ -493,7 +495,7 @@ impl<T: Float> EntrySweep<T> {
                     let d = u[q] + a[q];
                     let m = self.level + c[q];
                     let m = if m > zero { m } else { zero };
-                    let better = (d > zero) & (m * den[q] < num[q] * d);
+                    let better = m * den[q] < num[q] * d;
                     num[q] = if better { m } else { num[q] };
                     den[q] = if better { d } else { den[q] };
                     arg[q] = if better { start + offsets[q] } else { arg[q] };
