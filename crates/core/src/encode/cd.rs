@@ -56,6 +56,10 @@ use faer::MatRef;
 /// At most this many sweeps over the non-zeros between two full sweeps.
 const MAX_INNER_SWEEPS: usize = 50;
 
+/// Sweeps over the non-zeros between two tries of the direct step (each try
+/// costs about `|W| / 3` such sweeps).
+const DIRECT_EVERY: usize = 10;
+
 /// Coordinate-descent Lasso / elastic-net encoder (see the [module](self)
 /// documentation). Warm-starts from the incoming code.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -190,9 +194,16 @@ impl<T: Float> Encoder<T> for CoordinateDescent {
             ws.working.clear();
             ws.working.extend(ws.remaining.iter().copied().filter(|&k| code[k] != T::zero()));
             let solved = direct_step(&p, gram, signal.dx, code, ws);
-            for _ in 0..if solved { 0 } else { MAX_INNER_SWEEPS } {
+            for inner in 0..if solved { 0 } else { MAX_INNER_SWEEPS } {
                 if ws.working.is_empty() || sweeps == self.max_iter {
                     break;
+                }
+                // The signs may have settled since the last try.
+                if inner > 0 && inner % DIRECT_EVERY == 0 {
+                    ws.working.retain(|&k| code[k] != T::zero());
+                    if direct_step(&p, gram, signal.dx, code, ws) {
+                        break;
+                    }
                 }
                 sweeps += 1;
                 sweep(&p, gram, &ws.inv_denominator, signal.dx, code, &ws.working, &mut ws.gz, Some(&ws.working));
