@@ -11,8 +11,11 @@
 //! to them is solved (the active-set cycling of Friedman, Hastie & Tibshirani,
 //! "Regularization paths for generalized linear models via coordinate
 //! descent", J. Stat. Softw. 2010, sec. 2.6); `G z` is then recomputed from the
-//! non-zeros and the next full sweep checks the other atoms. `n_iter` counts
-//! both kinds of sweep.
+//! non-zeros and the next full sweep checks the other atoms. Before those
+//! sweeps the restricted problem is tried directly, by one Cholesky solve on
+//! the non-zeros with their signs fixed (see `direct_step`): on coherent,
+//! ill-conditioned dictionaries cyclic sweeps need thousands of passes there.
+//! `n_iter` counts both kinds of sweep (not the direct solves).
 //!
 //! After every full sweep the duality gap (Fercoq, Gramfort & Salmon, "Mind the
 //! duality gap: safer rules for the Lasso", ICML 2015) is evaluated; the
@@ -46,11 +49,16 @@ use super::lasso::{
     ElasticNet, GapCertificate, PenaltyScalars, Prox, DEFAULT_MAX_ITER, DEFAULT_TOL,
 };
 use super::{Encoder, Signal, SolveStatus};
+use crate::linalg::GrowingCholesky;
 use crate::{Dictionary, Float, Result};
 use faer::MatRef;
 
 /// At most this many sweeps over the non-zeros between two full sweeps.
 const MAX_INNER_SWEEPS: usize = 50;
+
+/// Sweeps over the non-zeros between two tries of the direct step (each try
+/// costs about `|W| / 3` such sweeps).
+const DIRECT_EVERY: usize = 10;
 
 /// Coordinate-descent Lasso / elastic-net encoder (see the [module](self)
 /// documentation). Warm-starts from the incoming code.
@@ -105,6 +113,12 @@ pub struct CdWorkspace<T> {
     working: Vec<usize>,
     /// `1 / (G_kk + l2)` for every atom.
     inv_denominator: Vec<T>,
+    /// Cholesky factor of `(G + l2 I)` on the non-zeros, for the direct step.
+    chol: GrowingCholesky<T>,
+    /// Cross products `G[k, W]`, then the direct step's right-hand side and
+    /// solution (scratch).
+    cross: Vec<T>,
+    step: Vec<T>,
 }
 
 impl<T: Float> Encoder<T> for CoordinateDescent {
@@ -123,6 +137,9 @@ impl<T: Float> Encoder<T> for CoordinateDescent {
             inv_denominator: (0..dict.n_atoms())
                 .map(|k| (dict.gram()[(k, k)] + T::of(self.penalty.l2)).recip())
                 .collect(),
+            chol: GrowingCholesky::new(dict.n_atoms()),
+            cross: Vec::with_capacity(dict.n_atoms()),
+            step: Vec::with_capacity(dict.n_atoms()),
         }
     }
 
@@ -171,13 +188,22 @@ impl<T: Float> Encoder<T> for CoordinateDescent {
             if screening {
                 screen(&p, gram, signal.dx, cert.gap, cert.inv_scale, code, ws);
             }
-            // Sweeps over the non-zeros only, `G z` kept on them alone, until
-            // the problem restricted to them is solved.
+            // The problem restricted to the non-zeros: solved directly when
+            // the signs hold, else by sweeps over them, `G z` kept on them
+            // alone.
             ws.working.clear();
             ws.working.extend(ws.remaining.iter().copied().filter(|&k| code[k] != T::zero()));
-            for _ in 0..MAX_INNER_SWEEPS {
+            let solved = direct_step(&p, gram, signal.dx, code, ws);
+            for inner in 0..if solved { 0 } else { MAX_INNER_SWEEPS } {
                 if ws.working.is_empty() || sweeps == self.max_iter {
                     break;
+                }
+                // The signs may have settled since the last try.
+                if inner > 0 && inner % DIRECT_EVERY == 0 {
+                    ws.working.retain(|&k| code[k] != T::zero());
+                    if direct_step(&p, gram, signal.dx, code, ws) {
+                        break;
+                    }
                 }
                 sweeps += 1;
                 sweep(&p, gram, &ws.inv_denominator, signal.dx, code, &ws.working, &mut ws.gz, Some(&ws.working));
@@ -201,6 +227,49 @@ impl<T: Float> Encoder<T> for CoordinateDescent {
     fn penalty(&self, code: &[T]) -> T {
         self.penalty.value(code)
     }
+}
+
+/// The exact minimiser of the problem restricted to the non-zeros `W` with
+/// their signs `s` fixed: `(G + l2 I)_WW u = (D x)_W - lambda s` (the
+/// active-set step of Osborne, Presnell & Turlach, "A new approach to
+/// variable selection in least squares problems", IMA J. Numer. Anal. 2000).
+/// Taken, and `true` returned, only when `u` keeps every sign; it then solves
+/// the restricted problem exactly, where cyclic sweeps converge at a rate set
+/// by the conditioning of `G_WW` (thousands of sweeps on coherent
+/// dictionaries such as digit images). The next full sweep and its duality
+/// gap still decide convergence, so a step taken on a wrong support only
+/// costs a sweep. `false` (nothing changed) when the signs do not hold or
+/// `G_WW` is numerically singular.
+fn direct_step<T: Float>(
+    p: &PenaltyScalars<T>,
+    gram: MatRef<'_, T>,
+    dx: &[T],
+    code: &mut [T],
+    ws: &mut CdWorkspace<T>,
+) -> bool {
+    ws.chol.clear();
+    ws.step.clear();
+    if ws.working.is_empty() || ws.working.len() > ws.chol.capacity() {
+        return false;
+    }
+    for (a, &k) in ws.working.iter().enumerate() {
+        let column = gram_col(gram, k);
+        ws.cross.clear();
+        ws.cross.extend(ws.working[..a].iter().map(|&i| column[i]));
+        if !ws.chol.push(&ws.cross, column[k] + p.l2) {
+            return false;
+        }
+        let sign = if code[k] > T::zero() { T::one() } else { -T::one() };
+        ws.step.push(dx[k] - p.lambda * sign);
+    }
+    ws.chol.solve_in_place(&mut ws.step);
+    if !ws.working.iter().zip(&ws.step).all(|(&k, &u)| u * code[k] > T::zero()) {
+        return false;
+    }
+    for (&k, &u) in ws.working.iter().zip(&ws.step) {
+        code[k] = u;
+    }
+    true
 }
 
 /// Where `G z` must be kept exact when the atoms of `subset` remain: on those

@@ -39,6 +39,12 @@ impl<T: Float> GrowingCholesky<T> {
         self.cap
     }
 
+    /// `1 / L[i, i]`.
+    pub fn inv_diagonal(&self, i: usize) -> T {
+        assert!(i < self.len);
+        self.inv_diag[i]
+    }
+
     /// Empties the factor (no deallocation).
     pub fn clear(&mut self) {
         self.len = 0;
@@ -51,7 +57,7 @@ impl<T: Float> GrowingCholesky<T> {
     pub fn push(&mut self, cross: &[T], diag: T) -> bool {
         let k = self.len;
         assert!(k < self.cap, "GrowingCholesky capacity {} exceeded", self.cap);
-        debug_assert_eq!(cross.len(), k);
+        assert_eq!(cross.len(), k);
         // Solve L w = cross into row k.
         let mut sq = T::zero();
         for (j, &c) in cross.iter().enumerate() {
@@ -65,6 +71,28 @@ impl<T: Float> GrowingCholesky<T> {
             self.l[k * self.cap + j] = w;
             sq += w * w;
         }
+        self.finish_row(sq, diag)
+    }
+
+    /// Appends an index whose new row of `L`, `L^{-1} G[I, new]`, is already
+    /// known (`row`), as when the caller keeps `G[:, I] L^{-T}`, whose row
+    /// `new` it is; `diag = G[new, new]`. Returns `false`, leaving the factor
+    /// unchanged, as [`GrowingCholesky::push`] does.
+    #[inline]
+    pub fn push_row(&mut self, row: &[T], diag: T) -> bool {
+        let k = self.len;
+        assert!(k < self.cap, "GrowingCholesky capacity {} exceeded", self.cap);
+        assert_eq!(row.len(), k);
+        self.l[k * self.cap..k * self.cap + k].copy_from_slice(row);
+        let sq = row.iter().fold(T::zero(), |s, &w| s + w * w);
+        self.finish_row(sq, diag)
+    }
+
+    /// The pivot of row `len` (its off-diagonal part is in place and has
+    /// squared norm `sq`): appends it unless it is below the floor.
+    #[inline]
+    fn finish_row(&mut self, sq: T, diag: T) -> bool {
+        let k = self.len;
         // Relative pivot floor: 1e-10, or 100 ulps where that is coarser (f32).
         let floor = T::of(1e-10).max(T::of(100.0) * T::epsilon());
         let pivot = diag - sq;
@@ -84,10 +112,37 @@ impl<T: Float> GrowingCholesky<T> {
         let n = self.len;
         assert_eq!(b.len(), n);
         for i in 0..n {
-            let row = &self.l[i * self.cap..i * self.cap + i];
-            let s = b[i] - row.iter().zip(&b[..i]).fold(T::zero(), |s, (&a, &x)| s + a * x);
-            b[i] = s * self.inv_diag[i];
+            b[i] = self.forward_row(i, b[i], &b[..i]);
         }
+        self.backward_in_place(b);
+    }
+
+    /// `y_i` of `L y = b` from `b_i` and the earlier `y_{<i}`.
+    #[inline]
+    fn forward_row(&self, i: usize, b: T, y: &[T]) -> T {
+        let row = &self.l[i * self.cap..i * self.cap + i];
+        (b - row.iter().zip(y).fold(T::zero(), |s, (&a, &x)| s + a * x)) * self.inv_diag[i]
+    }
+
+    /// Extends the solution `y` of `L y = b` from its first `y.len()` entries
+    /// to all `self.len()` (`b.len() == self.len()`): the rows above stay
+    /// valid as the factor grows, and above the removed position when an
+    /// index is removed, so the forward half of a solve is paid once per row.
+    #[inline]
+    pub fn forward_extend(&self, y: &mut Vec<T>, b: &[T]) {
+        assert_eq!(b.len(), self.len);
+        assert!(y.len() <= self.len);
+        for (i, &bi) in b.iter().enumerate().skip(y.len()) {
+            let yi = self.forward_row(i, bi, y);
+            y.push(yi);
+        }
+    }
+
+    /// Solves `L^T x = y` in place (`y.len() == self.len()`).
+    #[inline]
+    pub fn backward_in_place(&self, b: &mut [T]) {
+        let n = self.len;
+        assert_eq!(b.len(), n);
         // L^T x = y by columns of L^T (rows of L): once x_i is known, remove
         // its contribution from every earlier equation, so that the inner
         // loop runs over a contiguous row.
@@ -104,6 +159,17 @@ impl<T: Float> GrowingCholesky<T> {
     /// Removes the index at position `pos` of the active set, restoring a
     /// lower-triangular factor with Givens rotations in `O(k^2)`.
     pub fn remove(&mut self, pos: usize) {
+        self.remove_with(pos, |_, _, _| {});
+    }
+
+    /// [`GrowingCholesky::remove`], calling `rotate(k, c, s)` for each Givens
+    /// rotation of columns `(k, k + 1)` (new column `k` = `c x + s y`, new
+    /// column `k + 1` = `-s x + c y`), in order: a caller that keeps
+    /// `B = M L^{-T}` for some `M` with columns in the active order applies
+    /// the same rotations to the columns of `B` and drops its last column to
+    /// keep it equal to `M' L'^{-T}` without index `pos`.
+    #[inline(always)]
+    pub fn remove_with(&mut self, pos: usize, mut rotate: impl FnMut(usize, T, T)) {
         let n = self.len;
         assert!(pos < n);
         let cap = self.cap;
@@ -123,6 +189,7 @@ impl<T: Float> GrowingCholesky<T> {
                 continue;
             }
             let (c, s) = (a / r, b / r);
+            rotate(k, c, s);
             for i in k..n - 1 {
                 let x = self.l[i * cap + k];
                 let y = self.l[i * cap + k + 1];
