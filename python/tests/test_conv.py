@@ -299,3 +299,23 @@ def test_online_dictionary_learning_on_a_stream(rng):
     assert again.n_signals_seen_ == 40
     with pytest.raises(ValueError):
         model.partial_fit(rng.standard_normal((2, 150)))  # another segment length
+
+
+def test_admm_takes_sporcos_steps(rng):
+    """With the same start (rho = 50 alpha + 1, relaxation 1.8), CBPDN by ADMM
+    takes the steps of SPORCO's ConvBPDN with its default residual balancing
+    iterate for iterate, on a problem where that balancing is well behaved."""
+    cbpdn = pytest.importorskip("sporco.admm.cbpdn")
+    filters = rng.standard_normal((6, 5, 5))
+    filters /= np.linalg.norm(filters.reshape(6, -1), axis=1)[:, None, None]
+    image = rng.standard_normal((40, 40))
+    alpha = 0.05
+    for iters in (3, 40):
+        options = cbpdn.ConvBPDN.Options({"Verbose": False, "MaxMainIter": iters, "RelStopTol": 0.0})
+        solver = cbpdn.ConvBPDN(np.ascontiguousarray(filters.transpose(1, 2, 0)), image, alpha, options)
+        expected = solver.solve().squeeze().transpose(2, 0, 1)
+        coder = ConvSparseCoder(filters, alpha=alpha, max_iter=iters, tol=1e-300)
+        z = coder.transform(image[np.newaxis])[0]
+        assert coder.n_iter_ == iters
+        np.testing.assert_allclose(z, expected, rtol=0, atol=1e-9)
+    assert solver.rho != 50 * alpha + 1

@@ -12,7 +12,7 @@
 //! solves `(D^H D + I) z = D^H (y1 - u1) + (y0 - u0)` in the DFT domain with
 //! a factor that does not depend on `rho`.
 
-use super::admm::{self, AdmmOptions, AdmmProblem, Residuals};
+use super::admm::{self, AdmmOptions, AdmmProblem, Penalty, Residuals};
 use super::array::ConvArray;
 use super::boundary::{Boundary, Setup};
 use super::fft::FftPlan;
@@ -145,12 +145,13 @@ pub(crate) struct Coded<T> {
 }
 
 /// Scaled duals (and the auxiliary signal variable of the masked split) and
-/// penalty of an ADMM solve; with the maps, a complete warm start.
+/// penalty of an ADMM solve; with the maps, a complete warm start: a solve
+/// continued from them takes the same steps as one uninterrupted solve.
 pub(crate) struct AdmmDual<T> {
     pub(crate) u0: Vec<T>,
     y1: Vec<T>,
     u1: Vec<T>,
-    rho: f64,
+    penalty: Penalty,
 }
 
 /// Runs the chosen solver on a prepared problem, from `init` maps (and ADMM
@@ -166,22 +167,35 @@ pub(crate) fn code<T: ConvFloat>(
     match &options.solver {
         Solver::Fista => fista::code(op, setup, lambda, options.non_negative, options.max_iter, options.tol, init),
         Solver::Admm(admm_options) => {
-            let rho = dual.as_ref().map_or(admm_options.rho.unwrap_or(50.0 * options.lambda + 1.0), |d| d.rho);
+            let penalty = dual
+                .as_ref()
+                .map_or(Penalty::new(admm_options.rho.unwrap_or(50.0 * options.lambda + 1.0)), |d| d.penalty);
+            let target = admm_options.residual_target.unwrap_or_else(|| residual_target(options.lambda));
             match &setup.w {
                 None => {
                     let mut p = PlainCbpdn::new(op, setup, lambda, options.non_negative, init, dual);
-                    let r = admm::run(&mut p, admm_options, rho, options.max_iter, options.tol);
-                    let dual = AdmmDual { u0: p.u, y1: Vec::new(), u1: Vec::new(), rho: r.rho };
+                    let r = admm::run(&mut p, admm_options, penalty, target, options.max_iter, options.tol);
+                    let dual = AdmmDual { u0: p.u, y1: Vec::new(), u1: Vec::new(), penalty: r.penalty };
                     Coded { maps: p.y, n_iter: r.n_iter, converged: r.converged, dual: Some(dual) }
                 }
                 Some(w) => {
                     let mut p = MaskedCbpdn::new(op, setup, w, lambda, options.non_negative, init, dual);
-                    let r = admm::run(&mut p, admm_options, rho, options.max_iter, options.tol);
-                    let dual = AdmmDual { u0: p.u0, y1: p.y1, u1: p.u1, rho: r.rho };
+                    let r = admm::run(&mut p, admm_options, penalty, target, options.max_iter, options.tol);
+                    let dual = AdmmDual { u0: p.u0, y1: p.y1, u1: p.u1, penalty: r.penalty };
                     Coded { maps: p.y0, n_iter: r.n_iter, converged: r.converged, dual: Some(dual) }
                 }
             }
         }
+    }
+}
+
+/// The default residual-balancing target for CBPDN, `1 + 18.3^(log10 lambda + 1)`
+/// (Wohlberg 2015, Sec. VI.C, fitted over `lambda`; 1 for `lambda = 0`).
+fn residual_target(lambda: f64) -> f64 {
+    if lambda > 0.0 {
+        1.0 + 18.3f64.powf(lambda.log10() + 1.0)
+    } else {
+        1.0
     }
 }
 
@@ -537,4 +551,53 @@ pub fn reconstruct<T: ConvFloat>(
         super::boundary::copy_corner(src, &work_dims, dst, &signal_dims);
     }
     ConvArray::new(maps.n_items(), n_channels, &signal_dims, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs CBPDN once for 30 iterations and as 30 one-iteration warm-started
+    /// runs (as dictionary learning codes); the maps, duals and penalty agree exactly.
+    fn continued_solve_matches(mask: bool) {
+        let filters = ConvArray::new(2, 1, &[5], (0..10).map(|i| ((i * 5 % 7) as f64 - 3.0) / 5.0).collect()).unwrap();
+        let n = 48;
+        let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.9).sin() + if i % 11 == 3 { 1.5 } else { 0.0 }).collect();
+        let signals = ConvArray::new(1, 1, &[n], x).unwrap();
+        let weights = ConvArray::new(1, 1, &[n], (0..n).map(|i| if i % 6 == 1 { 0.0 } else { 1.0 }).collect()).unwrap();
+        let setup = prepare(&filters, &signals, mask.then_some(&weights), Boundary::Circular).unwrap();
+        let op = ConvOperator::new(&setup.pad_filters(filters.data()), setup.k, setup.ce, &setup.work_dims);
+        // A poor initial penalty, so that residual balancing changes it.
+        let mut options = CscOptions::new(0.05);
+        options.solver = Solver::Admm(AdmmOptions { rho: Some(100.0), ..AdmmOptions::default() });
+        options.tol = 1e-12;
+        options.max_iter = 30;
+        let whole = code(&op, &setup, &options, None, None);
+        options.max_iter = 1;
+        let (mut maps, mut dual) = (None::<Vec<f64>>, None);
+        for k in 0..30 {
+            let coded = code(&op, &setup, &options, maps.as_deref(), dual.take());
+            let penalty = coded.dual.as_ref().map(|d| d.penalty).unwrap();
+            if k == 1 {
+                assert!(penalty.rho < 100.0, "one-iteration runs adapt rho: {penalty:?}");
+            }
+            maps = Some(coded.maps);
+            dual = coded.dual;
+        }
+        let (dual, whole_dual) = (dual.unwrap(), whole.dual.unwrap());
+        assert!(whole_dual.penalty.n_changes >= 2, "{:?}", whole_dual.penalty);
+        assert_eq!(dual.penalty, whole_dual.penalty);
+        assert_eq!(maps.unwrap(), whole.maps);
+        assert_eq!((dual.u0, dual.y1, dual.u1), (whole_dual.u0, whole_dual.y1, whole_dual.u1));
+    }
+
+    #[test]
+    fn a_warm_started_solve_continues_the_same_trajectory() {
+        continued_solve_matches(false);
+    }
+
+    #[test]
+    fn a_warm_started_masked_solve_continues_the_same_trajectory() {
+        continued_solve_matches(true);
+    }
 }

@@ -21,7 +21,7 @@
 //!
 //! and the anchoring of each filter against the shift ambiguity.
 
-use super::admm::{self, AdmmOptions, AdmmProblem, Residuals};
+use super::admm::{self, AdmmOptions, AdmmProblem, Penalty, Residuals};
 use super::boundary::Setup;
 use super::fft::FftPlan;
 use super::operator::{czero, ConvOperator};
@@ -211,7 +211,7 @@ pub(crate) struct ConsensusState<T> {
     /// Weighted case: the auxiliary `y1_g ~ Z_g x_g` and its scaled dual, `groups x ce x N`.
     y1: Vec<T>,
     u1: Vec<T>,
-    rho: f64,
+    penalty: Penalty,
 }
 
 impl<T: ConvFloat> ConsensusState<T> {
@@ -487,7 +487,7 @@ pub(crate) fn consensus_update<T: ConvFloat>(
         }
     };
     let previous = state.take();
-    let rho = previous.as_ref().map_or(options.rho.unwrap_or(default_rho), |s| s.rho);
+    let penalty = previous.as_ref().map_or(Penalty::new(options.rho.unwrap_or(default_rho)), |s| s.penalty);
     let (u_hat, y1, u1) = match previous {
         Some(s) => (s.u_hat, s.y1, s.u1),
         None => (vec![czero(); n_groups * k * ce * nf], Vec::new(), Vec::new()),
@@ -536,11 +536,12 @@ pub(crate) fn consensus_update<T: ConvFloat>(
         masked,
     };
     debug_assert_eq!(problem.y.len(), k * ce * n);
-    let report = admm::run(&mut problem, options, rho, n_iter, CONSENSUS_TOL);
+    let report =
+        admm::run(&mut problem, options, penalty, options.residual_target.unwrap_or(1.0), n_iter, CONSENSUS_TOL);
     padded.copy_from_slice(&problem.y);
     let y_hat = std::mem::take(&mut problem.y_hat);
     let (y1, u1) = problem.masked.map_or((Vec::new(), Vec::new()), |m| (m.y1, m.u1));
-    *state = Some(ConsensusState { u_hat: problem.u_hat, y1, u1, rho: report.rho });
+    *state = Some(ConsensusState { u_hat: problem.u_hat, y1, u1, penalty: report.penalty });
     op.d_hat = y_hat;
 }
 
