@@ -83,6 +83,8 @@ pub fn blind_deconvolve<T: ConvFloat>(trace: &[T], options: &DeconvOptions) -> R
     // A seismic wavelet carries no DC: a zero-mean wavelet leaves slow drift
     // unexplained instead of buying it with dense spikes.
     cdl.zero_mean = true;
+    // The spikes are indexed by the wavelet's centre: keep its energy there.
+    cdl.anchor = true;
     cdl.n_iter = options.n_iter;
     cdl.seed = options.seed;
     let learned = learn_filters(&signals, None, None, &cdl)?;
