@@ -61,6 +61,8 @@ fn both_filter_updates_recover_planted_filters() {
     let (truth, signals) = planted(30, 3, 12, 8, 256, 10);
     for update in [FilterUpdate::Fista, FilterUpdate::Consensus(AdmmOptions::default())] {
         let mut options = CdlOptions::new(3, &[12], 0.05);
+        options.coding_iter = 10;
+        options.filter_iter = 10;
         options.n_iter = 100;
         options.seed = 1;
         options.filter_update = update.clone();
@@ -164,6 +166,8 @@ fn planted_recovery_over_seeds() {
         let mut recovered = 0;
         for seed in 0..8 {
             let mut options = CdlOptions::new(3, &[12], 0.05);
+            options.coding_iter = 10;
+            options.filter_iter = 10;
             options.n_iter = 200;
             options.seed = seed;
             options.filter_update = update.clone();
@@ -217,6 +221,10 @@ fn planted_1d_atoms_from_random_starts_reach_the_objective_of_the_true_atoms() {
     let mut options = CdlOptions::new(2, &[l], 0.1);
     options.boundary = Boundary::Linear;
     options.non_negative = true;
+    // The settings of the alphacsc comparison in bench/bench_cdl.py.
+    options.filter_update = FilterUpdate::Fista;
+    options.coding_iter = 10;
+    options.filter_iter = 10;
     options.n_iter = 100;
     let truth = ConvArray::new(2, 1, &[l], atoms.concat()).unwrap();
     let reference = *learn_filters(&signals, None, Some(&truth), &options).unwrap().objective.last().unwrap();
