@@ -80,7 +80,9 @@ pub struct CdlOptions {
     /// (`bench/bench_cdl.py`, 100 outer iterations of 10 + 10) 3 of 5 random
     /// starts reached the objective of the true atoms with it and 5 of 5
     /// without; on the 2-D SPORCO comparison the consensus 1 + 1 learner
-    /// needed 185 outer iterations to SPORCO's objective with it, 105 without;
+    /// needed 185 outer iterations to SPORCO's objective with it (a 200-iteration
+    /// run) and 175 without (105 in a 120-iteration run, whose replacement
+    /// trials fall elsewhere);
     /// the seed test of `tests/cdl.rs` recovers more planted filters without.
     /// Blind deconvolution ([`super::blind_deconvolve`]) turns it on: there
     /// the spikes are reported relative to the wavelet's centre.
