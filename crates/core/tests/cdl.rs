@@ -2,6 +2,7 @@
 //! updates over several seeds, online CDL on a stream.
 
 use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
 use sparsecode::conv::{
     csc, learn_filters, reconstruct, AdmmOptions, Boundary, CdlOptions, ConvArray, CscOptions, FilterUpdate, OnlineCdl,
     OnlineCdlOptions,
@@ -60,6 +61,8 @@ fn both_filter_updates_recover_planted_filters() {
     let (truth, signals) = planted(30, 3, 12, 8, 256, 10);
     for update in [FilterUpdate::Fista, FilterUpdate::Consensus(AdmmOptions::default())] {
         let mut options = CdlOptions::new(3, &[12], 0.05);
+        options.coding_iter = 10;
+        options.filter_iter = 10;
         options.n_iter = 100;
         options.seed = 1;
         options.filter_update = update.clone();
@@ -154,15 +157,17 @@ fn online_cdl_recovers_planted_filters_from_a_stream() {
 /// shifted, truncated copy of one (no filter is unused). The trial
 /// replacements of stalled filters by the largest residual window (kept only
 /// when they lower the objective) help but do not cure it: in 200 iterations
-/// every planted filter is recovered from 4 of 8 seeds with FISTA and 6 of 8
-/// with the consensus update (without the replacements: 3 of 8 with each).
+/// every planted filter is recovered from 5 of 8 seeds with FISTA and 7 of 8
+/// with the consensus update (with the anchoring on: 4 and 6 of 8).
 #[test]
 fn planted_recovery_over_seeds() {
     let (truth, signals) = planted(30, 3, 12, 8, 256, 10);
-    for (update, needed) in [(FilterUpdate::Fista, 4), (FilterUpdate::Consensus(AdmmOptions::default()), 4)] {
+    for (update, needed) in [(FilterUpdate::Fista, 5), (FilterUpdate::Consensus(AdmmOptions::default()), 7)] {
         let mut recovered = 0;
         for seed in 0..8 {
             let mut options = CdlOptions::new(3, &[12], 0.05);
+            options.coding_iter = 10;
+            options.filter_iter = 10;
             options.n_iter = 200;
             options.seed = seed;
             options.filter_update = update.clone();
@@ -173,4 +178,66 @@ fn planted_recovery_over_seeds() {
         }
         assert!(recovered >= needed, "{update:?}: {recovered} of 8 seeds recover every planted filter");
     }
+}
+
+/// alphacsc's kind of problem (Jas et al. 2017; its `simulate_data`): a
+/// zero-mean triangle and a square atom that fill their whole window, one
+/// non-negative activation of each per trial, little noise, non-negative maps
+/// and the linear boundary. From random Gaussian starts the learning reaches
+/// the objective that learning from the true atoms reaches, from 5 of these 8
+/// starts (the other 3 stall about 25% higher, with or without `anchor`; on
+/// the larger problem of `bench/bench_cdl.py` the anchoring, since off by
+/// default, stalled 2 of 5 starts).
+#[test]
+fn planted_1d_atoms_from_random_starts_reach_the_objective_of_the_true_atoms() {
+    let (l, len, n_signals) = (32, 256, 24);
+    let mut r = rng::seeded(7);
+    let half = l / 2;
+    let mut triangle: Vec<f64> = (0..l).map(|i| if i < half { i as f64 } else { (l - 1 - i) as f64 }).collect();
+    let mean = triangle.iter().sum::<f64>() / l as f64;
+    triangle.iter_mut().for_each(|v| *v -= mean);
+    let square: Vec<f64> = (0..l).map(|i| if i < half { 0.5 } else { -0.5 }).collect();
+    let atoms: Vec<Vec<f64>> = [triangle, square]
+        .into_iter()
+        .map(|a| {
+            let norm = a.iter().map(|v| v * v).sum::<f64>().sqrt();
+            a.into_iter().map(|v| v / norm).collect()
+        })
+        .collect();
+    let mut data = vec![0.0; n_signals * len];
+    for s in 0..n_signals {
+        for atom in &atoms {
+            let p = r.random_range(0..=len - l);
+            let a: f64 = r.random();
+            for (j, v) in atom.iter().enumerate() {
+                data[s * len + p + j] += a * v;
+            }
+        }
+        for v in &mut data[s * len..(s + 1) * len] {
+            *v += 0.01 * (r.random::<f64>() - 0.5) * 12f64.sqrt();
+        }
+    }
+    let signals = ConvArray::new(n_signals, 1, &[len], data).unwrap();
+    let mut options = CdlOptions::new(2, &[l], 0.1);
+    options.boundary = Boundary::Linear;
+    options.non_negative = true;
+    // The settings of the alphacsc comparison in bench/bench_cdl.py.
+    options.filter_update = FilterUpdate::Fista;
+    options.coding_iter = 10;
+    options.filter_iter = 10;
+    options.n_iter = 100;
+    let truth = ConvArray::new(2, 1, &[l], atoms.concat()).unwrap();
+    let reference = *learn_filters(&signals, None, Some(&truth), &options).unwrap().objective.last().unwrap();
+    let mut reached = 0;
+    for start in 0..8 {
+        let mut g = rng::seeded(100 + start);
+        let init: Vec<f64> = (0..2 * l).map(|_| StandardNormal.sample(&mut g)).collect();
+        let init = ConvArray::new(2, 1, &[l], init).unwrap();
+        let out = learn_filters(&signals, None, Some(&init), &options).unwrap();
+        let last = *out.objective.last().unwrap();
+        if last <= 1.01 * reference {
+            reached += 1;
+        }
+    }
+    assert!(reached >= 5, "{reached} of 8 starts reach within 1% of {reference}");
 }

@@ -28,17 +28,18 @@ pub struct Args {
     #[arg(long, default_value_t = 0.1)]
     pub lambda: f64,
     /// Outer iterations.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 100)]
     pub iterations: usize,
     /// Boundary condition.
     #[arg(long, value_enum, default_value_t = BoundaryArg::Circular)]
     pub boundary: BoundaryArg,
     /// Filter update: projected FISTA, or ADMM in the consensus form (one
     /// filter copy per signal, solved per frequency; Garcia-Cardona & Wohlberg 2018).
-    #[arg(long, value_enum, default_value_t = FilterUpdateArg::Fista)]
+    #[arg(long, value_enum, default_value_t = FilterUpdateArg::Consensus)]
     pub filter_update: FilterUpdateArg,
-    /// Iterations of each filter update.
-    #[arg(long, default_value_t = 10)]
+    /// Iterations of each filter update (the coding step runs 2 ADMM
+    /// iterations: few inner iterations reach a given objective soonest).
+    #[arg(long, default_value_t = 2)]
     pub filter_iter: usize,
     /// Constrain the filters to zero mean.
     #[arg(long)]
