@@ -44,8 +44,25 @@ pub enum FilterUpdate {
     /// 2018, the "Cns" update; SPORCO's `ConvCnstrMOD_Consensus`). `rho:
     /// None` starts at the mean trace of the per-signal Hessians (`1` with a
     /// mask or the linear boundary) at the first outer iteration and then
-    /// carries over, adapted by residual balancing within each update.
+    /// carries over, adapted by residual balancing within each update when
+    /// `adaptive_rho` (see [`FilterUpdate::consensus`] for the default).
     Consensus(AdmmOptions),
+}
+
+impl FilterUpdate {
+    /// The consensus update at a fixed penalty (`adaptive_rho: false`), as
+    /// SPORCO's dictionary learning runs its `ConvCnstrMOD_Consensus`. On the
+    /// 2-D SPORCO comparison of `bench/bench_cdl.py` (2 + 2 inner iterations,
+    /// loaded machine) residual balancing in the filter update did not reach
+    /// SPORCO's 50-iteration objective in 40 outer iterations; the fixed
+    /// penalty reached it in 36 (79 with 1 + 1, 29 with 3 + 3). On alphacsc's
+    /// 1-D problem it needs 46 against 38. SPORCO's coding schedule on top
+    /// (the periodic rule, [`Balancing::Periodic`](super::admm::Balancing)
+    /// with factor 2, ratio 10, period 10, target 1) took 2-D to 32 but 1-D
+    /// to 62, so the coding step keeps CBPDN's default balancing.
+    pub fn consensus() -> Self {
+        Self::Consensus(AdmmOptions { adaptive_rho: false, ..AdmmOptions::default() })
+    }
 }
 
 /// Options of [`learn_filters`].
@@ -99,14 +116,13 @@ impl CdlOptions {
     /// boundary, not anchored, not zero-mean.
     ///
     /// Few inner iterations per outer iteration reach a given objective
-    /// soonest (`bench/bench_cdl.py`): on the 2-D SPORCO comparison (8 images
-    /// 128x128, 32 filters 8x8) the consensus learner reached SPORCO's
-    /// 50-iteration objective in 48 outer iterations of 2 + 2 (11.3 s) against
-    /// 23 of 10 + 10 (19.0 s) and 185 of 1 + 1 (31.3 s); on alphacsc's 1-D
-    /// problem in 60 of 2 + 2 against 35 of 10 + 10, about 2x sooner. With
-    /// 1 + 1 the ADMM penalties never adapt (they are rebalanced between the
-    /// iterations of one call). The consensus update costs less than FISTA's
-    /// in 2-D (no power iteration per update) and about the same in 1-D.
+    /// soonest (`bench/bench_cdl.py`). On the 2-D SPORCO comparison (8 images
+    /// 128x128, 32 filters 8x8) with the fixed-penalty filter update
+    /// ([`FilterUpdate::consensus`]), SPORCO's 50-iteration objective took 36
+    /// outer iterations of 2 + 2 against 79 of 1 + 1 and 29 of 3 + 3 (12.8 s,
+    /// 19.6 s and 14.6 s on a loaded machine). The consensus update costs
+    /// less than FISTA's in 2-D (no power iteration per update) and about the
+    /// same in 1-D.
     pub fn new(n_filters: usize, filter_shape: &[usize], lambda: f64) -> Self {
         Self {
             n_filters,
@@ -117,7 +133,7 @@ impl CdlOptions {
             n_iter: 100,
             coding_iter: 2,
             filter_iter: 2,
-            filter_update: FilterUpdate::Consensus(AdmmOptions::default()),
+            filter_update: FilterUpdate::consensus(),
             zero_mean: false,
             anchor: false,
             non_negative: false,
