@@ -211,7 +211,7 @@ pub fn conv_learn<'py>(
     options.seed = seed;
     options.filter_update = match filter_update {
         "fista" => FilterUpdate::Fista,
-        "consensus" => FilterUpdate::Consensus(AdmmOptions::default()),
+        "consensus" => FilterUpdate::consensus(),
         other => {
             return Err(PyValueError::new_err(format!("filter_update must be 'fista' or 'consensus', got {other:?}")))
         }

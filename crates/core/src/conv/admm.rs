@@ -56,12 +56,36 @@ pub struct AdmmOptions {
     /// (CBPDN: `1 + 18.3^(log10 lambda + 1)`, Wohlberg 2015 Sec. VI.C, as
     /// SPORCO does; otherwise 1).
     pub residual_target: Option<f64>,
+    /// The balancing rule that adapts `rho` (when `adaptive_rho`).
+    pub balancing: Balancing,
 }
 
 impl Default for AdmmOptions {
     fn default() -> Self {
-        Self { rho: None, relaxation: 1.8, adaptive_rho: true, residual_target: None }
+        Self { rho: None, relaxation: 1.8, adaptive_rho: true, residual_target: None, balancing: Balancing::Scaled }
     }
+}
+
+/// How residual balancing changes `rho`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Balancing {
+    /// After every iteration, by the residual ratio itself in a narrow band
+    /// with the safeguards of the module docs (Wohlberg 2015 eq. (20) with
+    /// Sec. IV.C; SPORCO's `ConvBPDN` default).
+    Scaled,
+    /// Every `period`-th iteration (counted over the whole solve, continuations
+    /// included), by the fixed `factor` when `r / (xi s)` leaves
+    /// `[1 / ratio, ratio]` (Boyd et al. 2011 eq. (3.13) with a period;
+    /// SPORCO's dictionary learning runs its coding step so, with factor 2,
+    /// ratio 10, period 10).
+    Periodic {
+        /// The factor `tau` `rho` is multiplied or divided by.
+        factor: f64,
+        /// The ratio `mu` the residual ratio may reach before `rho` changes.
+        ratio: f64,
+        /// Iterations between rebalancings.
+        period: usize,
+    },
 }
 
 impl AdmmOptions {
@@ -72,6 +96,15 @@ impl AdmmOptions {
         }
         if let Some(target) = self.residual_target {
             validate::positive("residual_target", target)?;
+        }
+        if let Balancing::Periodic { factor, ratio, period } = self.balancing {
+            if !(factor > 1.0 && factor.is_finite()) {
+                return Err(Error::parameter("balancing factor", factor, "must be finite and above 1"));
+            }
+            if !(ratio >= 1.0 && ratio.is_finite()) {
+                return Err(Error::parameter("balancing ratio", ratio, "must be finite and at least 1"));
+            }
+            validate::at_least_one("balancing period", period)?;
         }
         if !(self.relaxation > 0.0 && self.relaxation < 2.0) {
             return Err(Error::parameter("relaxation", self.relaxation, "must be in (0, 2)"));
@@ -202,6 +235,22 @@ fn balance_factor(primal: f64, dual: f64, target: f64, band: f64, bound: f64) ->
     }
 }
 
+/// The factor of [`Balancing::Periodic`] after the iteration numbered
+/// `n_iter` (from 0 over the whole solve): `factor` or its inverse on every
+/// `period`-th iteration when `r / (xi s)` leaves `[1 / ratio, ratio]`, else 1
+/// (SPORCO's `ADMM.update_rho` without auto scaling).
+fn periodic_factor(n_iter: usize, primal: f64, dual: f64, target: f64, factor: f64, ratio: f64, period: usize) -> f64 {
+    if (n_iter + 1) % period != 0 {
+        1.0
+    } else if primal > ratio * target * dual {
+        factor
+    } else if target * dual > ratio * primal {
+        1.0 / factor
+    } else {
+        1.0
+    }
+}
+
 /// Runs ADMM on `problem` from `penalty` for at most `max_iter` iterations,
 /// balancing the residuals towards the ratio `target` (`xi`), and stopping
 /// when both relative residuals are below `tol`. `rho` is rebalanced after
@@ -234,7 +283,12 @@ pub fn run<T: ConvFloat, P: AdmmProblem<T>>(
         let dual = r.y_change_sq.sqrt() / r.u_sq.sqrt().max(tiny);
         let converged = primal <= tol && dual <= tol;
         if options.adaptive_rho && penalty.n_iter > 0 {
-            let factor = balance_factor(primal, dual, target, penalty.band(), penalty.bound());
+            let factor = match options.balancing {
+                Balancing::Scaled => balance_factor(primal, dual, target, penalty.band(), penalty.bound()),
+                Balancing::Periodic { factor, ratio, period } => {
+                    periodic_factor(penalty.n_iter, primal, dual, target, factor, ratio, period)
+                }
+            };
             if factor != 1.0 {
                 penalty.change(factor);
                 problem.scale_dual(T::of(1.0 / factor));
@@ -316,6 +370,53 @@ mod tests {
         assert_eq!(balance_factor(0.0, 0.5, 1.0, 1.2, 3.0), 1.0 / 3.0);
         // A wider band tolerates a larger imbalance.
         assert_eq!(balance_factor(0.05, 0.01, 1.0, 10.0, 1000.0), 1.0);
+    }
+
+    #[test]
+    fn the_periodic_rule_changes_rho_by_its_factor_every_period() {
+        // Iterations 9 and 19 (the 10th and 20th) rebalance; the others keep rho.
+        assert_eq!(periodic_factor(9, 0.5, 0.01, 1.0, 2.0, 10.0, 10), 2.0);
+        assert_eq!(periodic_factor(19, 0.01, 0.5, 1.0, 2.0, 10.0, 10), 0.5);
+        assert_eq!(periodic_factor(10, 0.5, 0.01, 1.0, 2.0, 10.0, 10), 1.0);
+        assert_eq!(periodic_factor(8, 0.5, 0.01, 1.0, 2.0, 10.0, 10), 1.0);
+        // The factor does not depend on the size of the imbalance, and within
+        // the ratio (scaled by the target) rho stays.
+        assert_eq!(periodic_factor(9, 1e6, 1e-9, 1.0, 2.0, 10.0, 10), 2.0);
+        assert_eq!(periodic_factor(9, 0.09, 0.01, 1.0, 2.0, 10.0, 10), 1.0);
+        assert_eq!(periodic_factor(9, 0.5, 0.01, 10.0, 2.0, 10.0, 10), 1.0);
+        // A period of 1 rebalances after every iteration.
+        assert_eq!(periodic_factor(0, 0.5, 0.01, 1.0, 3.0, 10.0, 1), 3.0);
+    }
+
+    #[test]
+    fn a_periodic_solve_counts_its_period_across_continuations() {
+        let options = AdmmOptions {
+            balancing: Balancing::Periodic { factor: 2.0, ratio: 10.0, period: 5 },
+            ..AdmmOptions::default()
+        };
+        let mut long = lasso();
+        let whole = run(&mut long, &options, Penalty::new(300.0), 1.0, 30, 0.0);
+        // rho is off by far: every change is by the factor 2, on every 5th iteration.
+        assert!(whole.penalty.n_changes >= 2, "{:?}", whole.penalty);
+        let log2 = (whole.penalty.rho / 300.0).log2();
+        assert!((log2 - log2.round()).abs() < 1e-12 && log2.round().abs() as usize == whole.penalty.n_changes);
+        assert!(whole.penalty.n_changes <= 6);
+        let mut pieces = lasso();
+        let mut penalty = Penalty::new(300.0);
+        for _ in 0..10 {
+            penalty = run(&mut pieces, &options, penalty, 1.0, 3, 0.0).penalty;
+        }
+        assert_eq!(penalty, whole.penalty);
+        assert_eq!((pieces.y, pieces.u), (long.y, long.u));
+        assert!(AdmmOptions {
+            balancing: Balancing::Periodic { factor: 1.0, ratio: 10.0, period: 5 },
+            ..options.clone()
+        }
+        .check()
+        .is_err());
+        assert!(AdmmOptions { balancing: Balancing::Periodic { factor: 2.0, ratio: 10.0, period: 0 }, ..options }
+            .check()
+            .is_err());
     }
 
     #[test]

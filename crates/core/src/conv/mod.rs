@@ -32,7 +32,7 @@ mod highpass;
 mod online;
 mod operator;
 
-pub use admm::{AdmmOptions, AdmmReport};
+pub use admm::{AdmmOptions, AdmmReport, Balancing};
 pub use array::ConvArray;
 pub use boundary::Boundary;
 pub use cbpdn::{csc, reconstruct, CscOptions, CscResult, Solver};
