@@ -324,40 +324,51 @@ const LANES: usize = 8;
 /// adder pipelines full while the active columns stream through.
 const BLOCK: usize = 32;
 
+/// For the `W` atoms from `base`: subtracts `gamma rate` from their
+/// correlations (the last step's move, when there was one) and returns
+/// `sum_i w_i col_i[base..base + W]` over the columns of `cols` (each `n`
+/// long), the `W` sums held in registers while the columns stream through.
+/// The one loop of both rate passes; `W = 1` serves their tails.
+#[inline(always)]
+fn move_and_combine<T: Float, const W: usize>(
+    cols: &[T],
+    n: usize,
+    weights: &[T],
+    base: usize,
+    gamma: Option<T>,
+    corr: &mut [T],
+    rate: &[T],
+) -> [T; W] {
+    if let Some(g) = gamma {
+        let r: &[T; W] = rate[base..base + W].try_into().expect("W");
+        let c: &mut [T; W] = (&mut corr[base..base + W]).try_into().expect("W");
+        for q in 0..W {
+            c[q] -= g * r[q];
+        }
+    }
+    let mut acc = [T::zero(); W];
+    for (col, &w) in cols.chunks_exact(n).zip(weights) {
+        let col: &[T; W] = col[base..base + W].try_into().expect("W");
+        for q in 0..W {
+            acc[q] += w * col[q];
+        }
+    }
+    acc
+}
+
 /// Subtracts `gamma rate` from the correlations (the last step's move, when
 /// there was one) and overwrites `rate` with `B y` (columns of `basis`, each
-/// `corr.len()` long), in one pass: a block of `BLOCK` atoms at a time, each
-/// block's sums held in registers while the columns stream through.
+/// `corr.len()` long), in one pass of blocks of `BLOCK` atoms.
 #[inline(always)]
 fn basis_rate<T: Float>(basis: &[T], y: &[T], gamma: Option<T>, corr: &mut [T], rate: &mut [T]) {
     let n = rate.len();
     let body = n - n % BLOCK;
     for base in (0..body).step_by(BLOCK) {
-        let r: &mut [T; BLOCK] = (&mut rate[base..base + BLOCK]).try_into().expect("BLOCK");
-        if let Some(g) = gamma {
-            let c: &mut [T; BLOCK] = (&mut corr[base..base + BLOCK]).try_into().expect("BLOCK");
-            for q in 0..BLOCK {
-                c[q] -= g * r[q];
-            }
-        }
-        let mut acc = [T::zero(); BLOCK];
-        for (col, &yi) in basis.chunks_exact(n).zip(y) {
-            let col: &[T; BLOCK] = col[base..base + BLOCK].try_into().expect("BLOCK");
-            for q in 0..BLOCK {
-                acc[q] += yi * col[q];
-            }
-        }
-        *r = acc;
+        let sums = move_and_combine::<T, BLOCK>(basis, n, y, base, gamma, corr, rate);
+        rate[base..base + BLOCK].copy_from_slice(&sums);
     }
     for j in body..n {
-        if let Some(g) = gamma {
-            corr[j] -= g * rate[j];
-        }
-        let mut acc = T::zero();
-        for (col, &yi) in basis.chunks_exact(n).zip(y) {
-            acc += yi * col[j];
-        }
-        rate[j] = acc;
+        rate[j] = move_and_combine::<T, 1>(basis, n, y, j, gamma, corr, rate)[0];
     }
 }
 
@@ -385,35 +396,17 @@ impl<T: Float> Entering<T> {
         let new = &mut new[..n];
         let body = n - n % BLOCK;
         for base in (0..body).step_by(BLOCK) {
-            let r: &mut [T; BLOCK] = (&mut rate[base..base + BLOCK]).try_into().expect("BLOCK");
-            if let Some(g) = gamma {
-                let c: &mut [T; BLOCK] = (&mut corr[base..base + BLOCK]).try_into().expect("BLOCK");
-                for q in 0..BLOCK {
-                    c[q] -= g * r[q];
-                }
-            }
-            let mut acc = [T::zero(); BLOCK];
-            for (col, &l) in old.chunks_exact(n).zip(row) {
-                let col: &[T; BLOCK] = col[base..base + BLOCK].try_into().expect("BLOCK");
-                for q in 0..BLOCK {
-                    acc[q] += l * col[q];
-                }
-            }
+            let acc = move_and_combine::<T, BLOCK>(old, n, row, base, gamma, corr, rate);
             let g: &[T; BLOCK] = gcol[base..base + BLOCK].try_into().expect("BLOCK");
             let b: &mut [T; BLOCK] = (&mut new[base..base + BLOCK]).try_into().expect("BLOCK");
+            let r: &mut [T; BLOCK] = (&mut rate[base..base + BLOCK]).try_into().expect("BLOCK");
             for q in 0..BLOCK {
                 b[q] = (g[q] - acc[q]) * self.inv_pivot;
                 r[q] += self.y * b[q];
             }
         }
         for j in body..n {
-            if let Some(g) = gamma {
-                corr[j] -= g * rate[j];
-            }
-            let mut acc = T::zero();
-            for (col, &l) in old.chunks_exact(n).zip(row) {
-                acc += l * col[j];
-            }
+            let [acc] = move_and_combine::<T, 1>(old, n, row, j, gamma, corr, rate);
             new[j] = (gcol[j] - acc) * self.inv_pivot;
             rate[j] += self.y * new[j];
         }
