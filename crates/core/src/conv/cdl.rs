@@ -51,13 +51,12 @@ pub enum FilterUpdate {
 
 impl FilterUpdate {
     /// The consensus update at a fixed penalty (`adaptive_rho: false`), as
-    /// SPORCO's dictionary learning runs its `ConvCnstrMOD_Consensus`. On the
-    /// 2-D SPORCO comparison of `bench/bench_cdl.py` (2 + 2 inner iterations,
-    /// loaded machine) residual balancing in the filter update did not reach
-    /// SPORCO's 50-iteration objective in 40 outer iterations; the fixed
-    /// penalty reached it in 36 (79 with 1 + 1, 29 with 3 + 3). On alphacsc's
-    /// 1-D problem it needs 46 against 38. The coding step follows SPORCO's
-    /// dictionary-learning schedule (see [`learn_filters`]).
+    /// SPORCO's dictionary learning runs its `ConvCnstrMOD_Consensus` (its
+    /// documented `cbpdndl` defaults): with residual balancing in the filter
+    /// update, 2 + 2 inner iterations stalled just above SPORCO's
+    /// 50-iteration objective on the 2-D comparison of `bench/bench_cdl.py`.
+    /// The coding step follows SPORCO's dictionary-learning schedule (see
+    /// [`learn_filters`]).
     pub fn consensus() -> Self {
         Self::Consensus(AdmmOptions { adaptive_rho: false, ..AdmmOptions::default() })
     }
@@ -114,11 +113,10 @@ impl CdlOptions {
     /// boundary, not anchored, not zero-mean.
     ///
     /// Few inner iterations per outer iteration reach a given objective
-    /// soonest (`bench/bench_cdl.py`). On the 2-D SPORCO comparison (8 images
-    /// 128x128, 32 filters 8x8) with the fixed-penalty filter update
-    /// ([`FilterUpdate::consensus`]), SPORCO's 50-iteration objective took 36
-    /// outer iterations of 2 + 2 against 79 of 1 + 1 and 29 of 3 + 3 (12.8 s,
-    /// 19.6 s and 14.6 s on a loaded machine). The consensus update costs
+    /// soonest (`bench/bench_cdl.py`, idle): on the 2-D SPORCO comparison (8
+    /// images 128x128, 32 filters 8x8) SPORCO's 50-iteration objective took
+    /// 32 outer iterations of 2 + 2 (7.5 s), 21 of 10 + 10 (17.3 s) and 175
+    /// of 1 + 1 (28.9 s); SPORCO itself 29.3 s. The consensus update costs
     /// less than FISTA's in 2-D (no power iteration per update) and about the
     /// same in 1-D.
     pub fn new(n_filters: usize, filter_shape: &[usize], lambda: f64) -> Self {
@@ -434,9 +432,10 @@ pub fn learn_filters<T: ConvFloat>(
     // iterations (counted across outer iterations), factor 2, ratio 10,
     // target 1, rather than CBPDN's standalone rule (Wohlberg 2015), which
     // rebalances after every one of CDL's few coding iterations. With it,
-    // 2-D reaches SPORCO's 50-iteration objective in 32 instead of 36 outer
-    // iterations of 2 + 2 and planted filters are recovered from more seeds
-    // (tests/cdl.rs); alphacsc's 1-D problem takes 62 instead of 46.
+    // 2-D reaches SPORCO's 50-iteration objective in 32 outer iterations of
+    // 2 + 2 (`bench/bench_cdl.py`) and planted filters are recovered from
+    // more seeds (tests/cdl.rs); alphacsc's 1-D problem takes 62 (38-46 with
+    // the per-iteration rule, a one-off comparison).
     let coding = CscOptions {
         lambda: options.lambda,
         boundary: options.boundary,
